@@ -11,6 +11,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // Debian's liblua5.4 (headers in /usr/include/lua5.4), found through pkg-config.
@@ -30,10 +32,26 @@ let package = Package(
             // confined to one thread and accessed without overlapping inout borrows.
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
+        // Pure logic, no sockets: config model and validation, router, balancing.
+        .target(name: "MoongateCore", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // The NIO data plane.
+        .target(
+            name: "MoongateProxy",
+            dependencies: [
+                "MoongateCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "moongate",
             dependencies: [
                 "LuaKit",
+                "MoongateCore",
+                "MoongateProxy",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -47,6 +65,38 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "EndToEndTests", dependencies: ["moongate"]),
+        // Release-mode router benchmark: `swift run -c release router-bench`.
+        .executableTarget(name: "router-bench", dependencies: ["MoongateCore"], path: "Sources/RouterBenchmarks"),
+        // Shared by the integration and end-to-end tests: a raw HTTP client and a test origin.
+        .target(
+            name: "HTTPTestSupport",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tests/Support"
+        ),
+        .testTarget(name: "MoongateCoreTests", dependencies: ["MoongateCore"]),
+        .testTarget(
+            name: "MoongateProxyTests",
+            dependencies: [
+                "MoongateProxy",
+                "MoongateCore",
+                "HTTPTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "moongate", "HTTPTestSupport",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
     ]
 )

@@ -6,25 +6,28 @@ import Glibc
 #endif
 
 @main
-struct Moongate: ParsableCommand {
+struct Moongate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "moongate",
         abstract: "A programmable API gateway and Kubernetes ingress controller, extended with Lua 5.4.",
         version: MoongateVersion.number,
-        subcommands: [VersionCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, VersionCommand.self]
     )
 
     /// SPEC §1 exit codes: 0 ok, 1 invalid input, 2 usage error, 3 runtime failure.
     /// ArgumentParser reports usage errors as 64 (EX_USAGE); they are mapped to 2.
-    static func main() {
+    static func main() async {
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
         } catch {
             let code = exitCode(for: error)
             if code == .validationFailure {
-                let message = fullMessage(for: error)
-                mg_print_error(message)
+                printError(fullMessage(for: error))
                 Glibc.exit(2)
             }
             exit(withError: error)
@@ -32,7 +35,14 @@ struct Moongate: ParsableCommand {
     }
 }
 
-private func mg_print_error(_ message: String) {
-    let line = message + "\n"
+/// Writes a line to standard error.
+func printError(_ message: String) {
+    let line = message.hasSuffix("\n") ? message : message + "\n"
     _ = line.withCString { write(2, $0, strlen($0)) }
+}
+
+/// Exit codes of SPEC §1.
+enum MoongateExit {
+    static let invalidInput = ExitCode(1)
+    static let runtimeFailure = ExitCode(3)
 }

@@ -1,0 +1,11 @@
+/// One target of an upstream: an address ("127.0.0.1:9001", "[::1]:9001",
+/// "orders.internal:80") and its weight (> 0, default 100).
+public struct BalancerTarget: Sendable, Hashable {
+    public var address: String
+    public var weight: Int
+
+    public init(address: String, weight: Int = 100) {
+        self.address = address
+        self.weight = weight
+    }
+}

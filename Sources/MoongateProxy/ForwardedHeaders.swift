@@ -1,0 +1,64 @@
+import MoongateCore
+import NIOHTTP1
+
+/// Header rules for a proxied exchange.
+///
+/// Hop-by-hop headers (RFC 9110 §7.6.1) belong to one connection and are removed in
+/// both directions, together with every header the `Connection` header names.
+/// `X-Forwarded-For` is appended to (as nginx, Envoy and Kong do); `X-Forwarded-Proto`
+/// and `X-Forwarded-Host` are believed only from `trusted_proxies`; `Via` is added.
+enum ForwardedHeaders {
+    static let hopByHop: Set<String> = [
+        "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
+        "proxy-authenticate", "proxy-authorization",
+    ]
+
+    /// Removes hop-by-hop headers and the ones named in `Connection`.
+    static func removeHopByHop(_ headers: inout HTTPHeaders) {
+        var named: [String] = []
+        for value in headers["connection"] {
+            for token in value.split(separator: ",") {
+                named.append(token.trimmingSpaces().lowercased())
+            }
+        }
+        for name in hopByHop { headers.remove(name: name) }
+        for name in named where !name.isEmpty { headers.remove(name: name) }
+    }
+
+    /// Rewrites the client's headers into the upstream request's headers.
+    static func upstreamRequestHeaders(
+        from client: HTTPHeaders, clientIP: String?, peerIsTrusted: Bool, host: String, scheme: String
+    ) -> HTTPHeaders {
+        var headers = client
+        let clientHost = client.first(name: "host") ?? ""
+        removeHopByHop(&headers)
+        if let clientIP {
+            let previous = headers["x-forwarded-for"].joined(separator: ", ")
+            headers.replaceOrAdd(name: "x-forwarded-for", value: previous.isEmpty ? clientIP : "\(previous), \(clientIP)")
+        }
+        if !peerIsTrusted || !headers.contains(name: "x-forwarded-proto") {
+            headers.replaceOrAdd(name: "x-forwarded-proto", value: scheme)
+        }
+        if !peerIsTrusted || !headers.contains(name: "x-forwarded-host") {
+            headers.replaceOrAdd(name: "x-forwarded-host", value: clientHost)
+        }
+        appendVia(&headers, version: "1.1")
+        headers.replaceOrAdd(name: "host", value: host)
+        return headers
+    }
+
+    static func appendVia(_ headers: inout HTTPHeaders, version: String) {
+        let previous = headers["via"].joined(separator: ", ")
+        let entry = "\(version) moongate"
+        headers.replaceOrAdd(name: "via", value: previous.isEmpty ? entry : "\(previous), \(entry)")
+    }
+}
+
+extension Substring {
+    func trimmingSpaces() -> Substring {
+        var result = self
+        while let first = result.first, first == " " || first == "\t" { result = result.dropFirst() }
+        while let last = result.last, last == " " || last == "\t" { result = result.dropLast() }
+        return result
+    }
+}

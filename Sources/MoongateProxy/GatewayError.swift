@@ -1,0 +1,53 @@
+import NIOCore
+import NIOHTTP1
+
+/// A response the gateway makes itself (SPEC §2 status table): JSON `{"message": "..."}`.
+struct GatewayError: Error, Equatable {
+    let status: HTTPResponseStatus
+    let message: String
+
+    static let noRoute = GatewayError(status: .notFound, message: "no route matched")
+    static let badRequest = GatewayError(status: .badRequest, message: "bad request")
+    static let headerTimeout = GatewayError(status: .requestTimeout, message: "timed out reading the request headers")
+    static let bodyTooLarge = GatewayError(status: .payloadTooLarge, message: "request body too large")
+    static let headersTooLarge = GatewayError(status: .requestHeaderFieldsTooLarge, message: "request headers too large")
+    static let upstreamUnavailable = GatewayError(status: .badGateway, message: "failed to reach the upstream")
+    static let upstreamBroken = GatewayError(status: .badGateway, message: "the upstream sent an invalid response")
+    static let upstreamTimeout = GatewayError(status: .gatewayTimeout, message: "the upstream timed out")
+    static let noTarget = GatewayError(status: .serviceUnavailable, message: "no target available for the upstream")
+
+    static func badRequest(_ message: String) -> GatewayError { GatewayError(status: .badRequest, message: message) }
+
+    /// The body, JSON-escaped.
+    var body: String { "{\"message\":\"\(GatewayError.jsonEscaped(message))\"}" }
+
+    func responseHead(version: HTTPVersion, close: Bool) -> HTTPResponseHead {
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "application/json")
+        headers.add(name: "content-length", value: String(body.utf8.count))
+        if close { headers.add(name: "connection", value: "close") }
+        return HTTPResponseHead(version: version, status: status, headers: headers)
+    }
+
+    static func jsonEscaped(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20: out += "\\u" + String(scalar.value, radix: 16).leftPadded(to: 4)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

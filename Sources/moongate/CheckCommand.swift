@@ -1,0 +1,45 @@
+import ArgumentParser
+import MoongateCore
+
+/// `moongate check`: validates the configuration (and, once plugins land, compiles
+/// every script). Prints `file:line: message` per problem; exit 0 or 1 (SPEC §1).
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check", abstract: "Validate the configuration; print file:line: message for each problem.")
+
+    @Option(name: .shortAndLong, help: "Configuration file (default: ./moongate.yaml).")
+    var config: String?
+
+    @Option(name: .customLong("scripts"), help: "Additional scripts directory (used once plugins land).")
+    var scripts: [String] = []
+
+    func run() throws {
+        let path: String
+        switch ConfigChoice.resolve(config) {
+        case .file(let file): path = file
+        case .quickstart:
+            print("moongate: no moongate.yaml here and no -c FILE: the built-in quickstart is valid")
+            return
+        }
+        let document: ConfigDocument
+        do {
+            document = try ConfigLoader.load(path: path)
+        } catch {
+            print("\(error)")
+            throw MoongateExit.invalidInput
+        }
+        let outcome = ConfigCompiler.compile(document, previous: nil)
+        if outcome.rejected.isEmpty {
+            do {
+                _ = try Router(routes: outcome.runtime.routeSpecs)
+            } catch {
+                print("\(path): \(error)")
+                throw MoongateExit.invalidInput
+            }
+            print("\(path): ok (\(outcome.runtime.routes.count) routes, \(outcome.runtime.upstreams.count) upstreams)")
+            return
+        }
+        for issue in outcome.rejected { print(issue.description) }
+        throw MoongateExit.invalidInput
+    }
+}

@@ -1,0 +1,34 @@
+import MoongateCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where `run` and `check` read their configuration from (SPEC §1): `-c FILE`, else
+/// `moongate.yaml` in the working directory, else the built-in quickstart.
+enum ConfigChoice {
+    case file(String)
+    case quickstart
+
+    static func resolve(_ option: String?) -> ConfigChoice {
+        if let option { return .file(option) }
+        if access("moongate.yaml", F_OK) == 0 { return .file("moongate.yaml") }
+        return .quickstart
+    }
+
+    /// The quickstart: `/hello` answered by the built-in echo upstream.
+    static func quickstartYAML(echoAddress: String) -> String {
+        """
+        # Moongate's built-in quickstart: curl http://127.0.0.1:8000/hello
+        proxy:
+          listen: ["0.0.0.0:8000"]
+        upstreams:
+          - name: echo
+            targets: [{ address: "\(echoAddress)" }]
+        routes:
+          - name: hello
+            match: { paths: ["/hello"] }
+            upstream: echo
+        """
+    }
+}

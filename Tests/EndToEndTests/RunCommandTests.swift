@@ -1,0 +1,104 @@
+import Foundation
+import HTTPTestSupport
+import NIOPosix
+import Testing
+
+/// The built binary with a config file, driven by a plain HTTP client.
+@Suite("moongate run and check", .serialized)
+struct RunCommandTests {
+    func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("moongate-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    func config(port: Int, originPort: Int, extraRoute: String = "") -> String {
+        """
+        proxy:
+          listen: ["127.0.0.1:\(port)"]
+          drain_timeout: 5s
+        upstreams:
+          - name: origin
+            targets: [{ address: "127.0.0.1:\(originPort)" }]
+        routes:
+          - name: api
+            match: { paths: ["/api"] }
+            upstream: origin
+        \(extraRoute)
+        """
+    }
+
+    @Test("check: a valid file exits 0; an invalid one exits 1 naming file:line")
+    func check() throws {
+        let directory = try temporaryDirectory()
+        let good = directory.appendingPathComponent("good.yaml")
+        try config(port: 8080, originPort: 9000).write(to: good, atomically: true, encoding: .utf8)
+        let ok = try MoongateBinary.locate().run(["check", "-c", good.path])
+        #expect(ok.status == 0, "\(ok.standardOutput)\(ok.standardError)")
+
+        let bad = directory.appendingPathComponent("bad.yaml")
+        try config(port: 8080, originPort: 9000).replacingOccurrences(of: "upstream: origin", with: "upstream: nowhere")
+            .write(to: bad, atomically: true, encoding: .utf8)
+        let failed = try MoongateBinary.locate().run(["check", "-c", bad.path])
+        #expect(failed.status == 1)
+        #expect(failed.standardOutput.contains("bad.yaml:"))
+        #expect(failed.standardOutput.contains("nowhere"))
+    }
+
+    @Test("run: proxies, reloads on SIGHUP (a bad file keeps the old config), drains on SIGTERM with exit 0")
+    func runReloadStop() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let origin = try await TestOrigin(group: group)
+        let directory = try temporaryDirectory()
+        let file = directory.appendingPathComponent("moongate.yaml")
+        let port = try RunningGateway.freePort()
+        try config(port: port, originPort: origin.port).write(to: file, atomically: true, encoding: .utf8)
+        let gateway = try RunningGateway(arguments: ["run", "-c", file.path], port: port, workingDirectory: directory)
+
+        let client = try RawHTTPClient(port: port)
+        #expect(try client.request("GET", "/api/x").status == 200)
+        #expect(try client.request("GET", "/other").status == 404)
+
+        let extra = """
+              - name: other
+                match: { paths: ["/other"] }
+                upstream: origin
+            """
+        try config(port: port, originPort: origin.port, extraRoute: extra).write(to: file, atomically: true, encoding: .utf8)
+        gateway.signal(SIGHUP)
+        var reloaded = false
+        for _ in 0..<100 where !reloaded {
+            reloaded = try RawHTTPClient(port: port).request("GET", "/other").status == 200
+            if !reloaded { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(reloaded)
+
+        try "routes: [ this is not yaml".write(to: file, atomically: true, encoding: .utf8)
+        gateway.signal(SIGHUP)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try RawHTTPClient(port: port).request("GET", "/other").status == 200)
+
+        gateway.signal(SIGTERM)
+        #expect(gateway.waitForExit() == 0)
+        await origin.close()
+        try await group.shutdownGracefully()
+    }
+
+    @Test("run: an invalid config exits 1; a port in use exits 3")
+    func startupFailures() async throws {
+        let directory = try temporaryDirectory()
+        let file = directory.appendingPathComponent("moongate.yaml")
+        try "routes:\n  - name: x\n    upstream: missing\n".write(to: file, atomically: true, encoding: .utf8)
+        let invalid = try MoongateBinary.locate().run(["run", "-c", file.path])
+        #expect(invalid.status == 1)
+        #expect(invalid.standardError.contains("moongate.yaml:"))
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let origin = try await TestOrigin(group: group)
+        try config(port: origin.port, originPort: origin.port).write(to: file, atomically: true, encoding: .utf8)
+        let busy = try MoongateBinary.locate().run(["run", "-c", file.path])
+        #expect(busy.status == 3)
+        await origin.close()
+        try await group.shutdownGracefully()
+    }
+}
