@@ -9,7 +9,8 @@ import NIOHTTP1
 /// and `X-Forwarded-Host` are believed only from `trusted_proxies`; `Via` is added.
 enum ForwardedHeaders {
     static let hopByHop: Set<String> = [
-        "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
+        "connection", "keep-alive", "proxy-connection", "te", "transfer-encoding", "upgrade",
+        // Credentials for the proxy itself are consumed here, not passed on.
         "proxy-authenticate", "proxy-authorization",
     ]
 

@@ -91,6 +91,7 @@ public final class GatewayServer: Sendable {
     public func beginDrain() {
         state.startDraining()
         for channel in listeners.withLockedValue({ $0 }) { channel.close(promise: nil) }
+        contexts.forEachOnItsLoop { $0.pool.closeIdle() }
         for channel in connections.withLockedValue({ Array($0.values) }) {
             // Straight to the proxy handler: the HTTP pipeline handler in front of it
             // may hold events back while a request is in flight.

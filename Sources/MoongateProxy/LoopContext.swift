@@ -51,6 +51,14 @@ final class LoopContexts: @unchecked Sendable {
         self.contexts = contexts
     }
 
+    /// Runs `body` with each loop's context, on that loop.
+    func forEachOnItsLoop(_ body: @escaping @Sendable (LoopContext) -> Void) {
+        for (_, context) in contexts {
+            let loop = context.pool.eventLoop
+            loop.execute { body(self.context(for: loop)) }
+        }
+    }
+
     func context(for loop: EventLoop) -> LoopContext {
         loop.preconditionInEventLoop()
         return contexts[ObjectIdentifier(loop)]!

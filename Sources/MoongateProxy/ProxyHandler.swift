@@ -64,11 +64,16 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        if context.channel.isActive { armConnectionTimer() }
+        activity.onFirstByte = { [unowned self] in firstByteArrived() }
+        if context.channel.isActive { armIdleTimer() }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        activity.onFirstByte = nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        armConnectionTimer()
+        armIdleTimer()
         context.fireChannelActive()
     }
 
@@ -80,8 +85,8 @@ final class ProxyHandler: ChannelDuplexHandler {
             receivedHead(head)
         case .body(let buffer):
             receivedBody(buffer)
-        case .end:
-            receivedEnd()
+        case .end(let trailers):
+            receivedEnd(trailers)
         }
     }
 
@@ -91,11 +96,9 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     private func receivedHead(_ head: HTTPRequestHead) {
-        guard state == .idle else {
-            // The pipeline handler delivers one request at a time; anything else is a bug upstream of us.
-            context.close(promise: nil)
-            return
-        }
+        // A head can arrive re-entrantly while the previous response's end is written
+        // (pipelining): after a closing response it is ignored.
+        guard state == .idle else { return }
         connectionTimer?.cancel()
         connectionTimer = nil
         requestCount += 1
@@ -147,15 +150,28 @@ final class ProxyHandler: ChannelDuplexHandler {
             route.preserveHost ? (head.headers.first(name: "host") ?? target.address) : (upstreamSpec.hostHeader ?? target.address)
         var headers = ForwardedHeaders.upstreamRequestHeaders(
             from: head.headers, clientIP: peer, peerIsTrusted: trusted, host: hostHeader, scheme: server.scheme)
-        if contentLength == nil && head.headers.contains(name: "transfer-encoding") {
+        // Framing is the gateway's to set: a client may name Content-Length in
+        // Connection, and a body sent up without framing would be read as a second request.
+        headers.remove(name: "content-length")
+        if let contentLength {
+            headers.add(name: "content-length", value: String(contentLength))
+        } else if head.headers.contains(name: "transfer-encoding") {
             headers.add(name: "transfer-encoding", value: "chunked")
         }
+        // The gateway answers `Expect: 100-continue` itself (the upstream's interim
+        // response would be dropped by the client codec).
+        let expectsContinue = head.headers["expect"].contains { $0.lowercased() == "100-continue" }
+        headers.remove(name: "expect")
         let upstreamHead = HTTPRequestHead(
-            version: .http1_1, method: head.method, uri: query.map { "\(upstreamPath)?\($0)" } ?? upstreamPath,
+            version: .http1_1, method: head.method,
+            uri: query.map { "\(upstreamPath)?\(ProxyHandler.encodedQuery($0))" } ?? upstreamPath,
             headers: headers)
         buffered.append(.head(upstreamHead))
         state = .connecting
         setHoldClientReads(true)
+        if expectsContinue && head.version == .http1_1 {
+            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
+        }
 
         loop.pool.lease(address: target.address, connectTimeout: timeouts.connect)
             .assumeIsolated()
@@ -194,16 +210,17 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
     }
 
-    private func receivedEnd() {
+    private func receivedEnd(_ trailers: HTTPHeaders?) {
         switch state {
         case .rejecting:
-            finishExchange()
+            requestEnded = true
+            if enterIdleOrClosing() { context.close(promise: nil) }
         case .connecting:
             requestEnded = true
-            buffered.append(.end(nil))
+            buffered.append(.end(trailers))
         case .forwarding, .responding:
             requestEnded = true
-            upstream?.channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+            upstream?.channel.writeAndFlush(HTTPClientRequestPart.end(trailers), promise: nil)
             if state == .forwarding { armReadTimer() }
         case .idle, .closed:
             return
@@ -251,17 +268,24 @@ final class ProxyHandler: ChannelDuplexHandler {
             guard state == .responding else { return }
             armReadTimer()
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-            if !context.channel.isWritable { upstream?.handler.setHoldReads(true) }
+            if !context.channel.isWritable {
+                // A slow client is not a slow upstream: no read timeout while we hold reads.
+                upstream?.handler.setHoldReads(true)
+                readTimer?.cancel()
+                readTimer = nil
+            }
         case .end(let trailers):
             guard state == .responding else { return }
             readTimer?.cancel()
             readTimer = nil
-            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
             if let connection = upstream {
                 upstream = nil
                 loop.pool.release(connection, reusable: upstreamKeepAlive && requestEnded)
             }
-            finishExchange()
+            // State first, write last: the write may deliver the next pipelined head
+            // to this handler before it returns.
+            let close = enterIdleOrClosing()
+            writeResponseEnd(trailers, thenClose: close)
         }
     }
 
@@ -291,44 +315,56 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// Sends a gateway error; the rest of the request (if any) is discarded.
     private func reject(_ error: GatewayError, close: Bool) {
         if close { closeAfterResponse = true }
-        sendError(error)
         if closeAfterResponse {
             state = .closed
-            context.close(promise: nil)
+            sendError(error, thenClose: true)
+        } else if requestEnded {
+            sendError(error, thenClose: enterIdleOrClosing())
         } else {
             state = .rejecting
             setHoldClientReads(false)
-            if requestEnded { finishExchange() }
+            sendError(error, thenClose: false)
         }
     }
 
     /// The upstream failed before a response head: answer with the gateway's error.
     private func failExchange(_ error: GatewayError) {
         dropUpstream()
-        if !requestEnded { closeAfterResponse = true }
-        reject(error, close: closeAfterResponse)
+        reject(error, close: !requestEnded)
     }
 
-    private func sendError(_ error: GatewayError) {
-        let head = error.responseHead(version: clientVersion, close: closeAfterResponse)
+    /// Writes a whole gateway-made response. The caller has already set `state`.
+    private func sendError(_ error: GatewayError, thenClose close: Bool) {
+        let head = error.responseHead(version: clientVersion, close: close)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: error.body)))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        writeResponseEnd(nil, thenClose: close)
     }
 
-    private func finishExchange() {
+    /// Writes a response's end; a closing connection closes once it has gone out
+    /// (closing at once would discard writes still queued for a slow client).
+    private func writeResponseEnd(_ trailers: HTTPHeaders?, thenClose close: Bool) {
+        let written = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
+        if close {
+            let context = self.context!
+            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+
+    /// The exchange is over: back to idle for the next request, or closing. Returns
+    /// true when the connection is to close.
+    private func enterIdleOrClosing() -> Bool {
         readTimer?.cancel()
         readTimer = nil
         buffered = []
         setHoldClientReads(false)
         if closeAfterResponse || server.isDraining {
             state = .closed
-            context.close(promise: nil)
-            return
+            return true
         }
         state = .idle
-        activity.bytesSinceIdle = false
-        armConnectionTimer()
+        armIdleTimer()
+        return false
     }
 
     private func dropUpstream() {
@@ -363,26 +399,31 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
     }
 
-    /// Between requests: a client that started a request must finish its headers within
-    /// `header_timeout` (408), and an idle connection is closed after `idle_timeout`.
-    private func armConnectionTimer() {
+    /// Between requests an idle connection is closed after `idle_timeout`. Once the
+    /// first byte of a request arrives, its headers must be complete within
+    /// `header_timeout` (408): a client cannot hold a connection by trickling a head.
+    private func armIdleTimer() {
+        connectionTimer?.cancel()
+        activity.sawByte = false
+        let limits = store.current.runtime.proxy.limits
+        connectionTimer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(limits.idleTimeout)) { [self] in
+            connectionTimer = nil
+            if state == .idle && !activity.sawByte { context.close(promise: nil) }
+        }
+    }
+
+    /// Called by the activity handler at the first byte after the connection went idle.
+    private func firstByteArrived() {
+        guard state == .idle else { return }
         connectionTimer?.cancel()
         let limits = store.current.runtime.proxy.limits
-        let idleLeft = limits.idleTimeout - limits.headerTimeout
         connectionTimer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(limits.headerTimeout)) { [self] in
             connectionTimer = nil
             guard state == .idle else { return }
-            if activity.bytesSinceIdle {
-                closeAfterResponse = true
-                sendError(.headerTimeout)
-                state = .closed
-                context.close(promise: nil)
-                return
-            }
-            connectionTimer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(max(.zero, idleLeft))) { [self] in
-                connectionTimer = nil
-                if state == .idle && !activity.bytesSinceIdle { context.close(promise: nil) }
-            }
+            // No head was decoded, so the HTTP pipeline has no request to answer: the
+            // 408 goes out as raw bytes in front of it.
+            state = .closed
+            activity.sendRawAndClose(GatewayError.headerTimeout.rawResponse)
         }
     }
 
@@ -406,6 +447,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         upstream?.handler.setHoldReads(!context.channel.isWritable)
+        if context.channel.isWritable && state == .responding && readTimer == nil { armReadTimer() }
         context.fireChannelWritabilityChanged()
     }
 
@@ -426,7 +468,9 @@ final class ProxyHandler: ChannelDuplexHandler {
             case .idle, .connecting, .forwarding:
                 dropUpstream()
                 closeAfterResponse = true
-                sendError(parserError == .headerOverflow ? .headersTooLarge : .badRequest("malformed request"))
+                state = .closed
+                sendError(parserError == .headerOverflow ? .headersTooLarge : .badRequest("malformed request"), thenClose: true)
+                return
             case .rejecting, .responding, .closed:
                 break
             }
@@ -444,6 +488,23 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     // MARK: Helpers
 
+    /// The query with every byte outside RFC 3986's query characters percent-encoded
+    /// (the upstream codec refuses them; the client's parser lets some through).
+    static func encodedQuery(_ query: String) -> String {
+        var out = ""
+        for byte in query.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            case _ where "-._~!$&'()*+,;=:@/?%".utf8.contains(byte):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            }
+        }
+        return out
+    }
+
     static func splitTarget(_ uri: String) -> (Substring, String?) {
         guard let mark = uri.firstIndex(of: "?") else { return (Substring(uri), nil) }
         return (uri[..<mark], String(uri[uri.index(after: mark)...]))
@@ -458,9 +519,19 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 }
 
-/// Whether request bytes arrived since the connection went idle (for the 408 rule).
+/// Raw-byte activity of a client connection, seen in front of the HTTP parser: the
+/// first byte after going idle starts the header timeout, and the 408 (which has no
+/// request for the HTTP pipeline to answer) is written here as raw bytes.
 final class ConnectionActivity {
-    var bytesSinceIdle = false
+    var sawByte = false
+    var onFirstByte: (() -> Void)?
+    fileprivate var rawContext: ChannelHandlerContext?
+
+    func sendRawAndClose(_ bytes: String) {
+        guard let context = rawContext else { return }
+        let written = context.writeAndFlush(NIOAny(context.channel.allocator.buffer(string: bytes)))
+        written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
 }
 
 /// Notes raw inbound bytes before the HTTP parser sees them.
@@ -471,8 +542,14 @@ final class InboundActivityHandler: ChannelInboundHandler {
 
     init(activity: ConnectionActivity) { self.activity = activity }
 
+    func handlerAdded(context: ChannelHandlerContext) { activity.rawContext = context }
+    func handlerRemoved(context: ChannelHandlerContext) { activity.rawContext = nil }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        activity.bytesSinceIdle = true
+        if !activity.sawByte {
+            activity.sawByte = true
+            activity.onFirstByte?()
+        }
         context.fireChannelRead(data)
     }
 }

@@ -19,6 +19,11 @@ enum RequestFraming {
         if !transferEncodings.isEmpty && !lengths.isEmpty {
             return .reject(.badRequest("both Content-Length and Transfer-Encoding are present"))
         }
+        // NIO's client codec strips the framing of a TRACE request, so its body would
+        // reach the upstream unframed (RFC 9110 §9.3.8: TRACE has no content).
+        if head.method == .TRACE && (!transferEncodings.isEmpty || lengths.contains { $0 != "0" }) {
+            return .reject(.badRequest("TRACE requests cannot have content"))
+        }
         if !transferEncodings.isEmpty {
             let codings = transferEncodings.flatMap { $0.split(separator: ",") }.map { $0.trimmingSpaces().lowercased() }
             guard codings.last == "chunked", codings.filter({ $0 == "chunked" }).count == 1 else {

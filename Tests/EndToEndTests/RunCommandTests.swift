@@ -84,6 +84,39 @@ struct RunCommandTests {
         try await group.shutdownGracefully()
     }
 
+    @Test("SIGHUP reloads while traffic flows: zero failed requests")
+    func reloadUnderTraffic() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let origin = try await TestOrigin(group: group)
+        let directory = try temporaryDirectory()
+        let file = directory.appendingPathComponent("moongate.yaml")
+        let port = try RunningGateway.freePort()
+        try config(port: port, originPort: origin.port).write(to: file, atomically: true, encoding: .utf8)
+        let gateway = try RunningGateway(arguments: ["run", "-c", file.path], port: port, workingDirectory: directory)
+
+        let traffic = TrafficLoop(port: port, target: "/api/load")
+        traffic.start()
+        let extra = """
+              - name: other
+                match: { paths: ["/other"] }
+                upstream: origin
+            """
+        for round in 0..<6 {
+            try config(port: port, originPort: origin.port, extraRoute: round % 2 == 0 ? extra : "")
+                .write(to: file, atomically: true, encoding: .utf8)
+            gateway.signal(SIGHUP)
+            try await Task.sleep(for: .milliseconds(150))
+        }
+        let (succeeded, failed) = traffic.stop()
+        #expect(succeeded > 50)
+        #expect(failed == 0)
+
+        gateway.signal(SIGTERM)
+        #expect(gateway.waitForExit() == 0)
+        await origin.close()
+        try await group.shutdownGracefully()
+    }
+
     @Test("run: an invalid config exits 1; a port in use exits 3")
     func startupFailures() async throws {
         let directory = try temporaryDirectory()
@@ -100,5 +133,45 @@ struct RunCommandTests {
         #expect(busy.status == 3)
         await origin.close()
         try await group.shutdownGracefully()
+    }
+}
+
+/// Sends requests on keep-alive connections from a thread of its own until stopped,
+/// counting 200s and everything else (errors included).
+final class TrafficLoop: @unchecked Sendable {
+    let port: Int
+    let target: String
+    private let lock = NSLock()
+    private var running = true
+    private var succeeded = 0
+    private var failed = 0
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(port: Int, target: String) {
+        self.port = port
+        self.target = target
+    }
+
+    func start() {
+        Thread { [self] in
+            var client: RawHTTPClient?
+            while lock.withLock({ running }) {
+                do {
+                    if client == nil { client = try RawHTTPClient(port: port) }
+                    let status = try client!.request("GET", target).status
+                    lock.withLock { if status == 200 { succeeded += 1 } else { failed += 1 } }
+                } catch {
+                    client = nil
+                    lock.withLock { failed += 1 }
+                }
+            }
+            finished.signal()
+        }.start()
+    }
+
+    func stop() -> (succeeded: Int, failed: Int) {
+        lock.withLock { running = false }
+        finished.wait()
+        return lock.withLock { (succeeded, failed) }
     }
 }

@@ -176,4 +176,77 @@ struct ProxyTests {
             #expect(throws: (any Error).self) { _ = try RawHTTPClient(port: gateway.port).request("GET", "/") }
         }
     }
+
+    @Test("a body whose Content-Length is named in Connection still goes up framed (no second request)")
+    func contentLengthInConnection() async throws {
+        try await GatewayHarness.with { gateway in
+            let client = try gateway.client()
+            let smuggled = "GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n"
+            try client.send(
+                "GET /first HTTP/1.1\r\nHost: a\r\nConnection: content-length\r\nContent-Length: \(smuggled.utf8.count)\r\n\r\n"
+                    + smuggled)
+            let response = try client.readResponse()
+            #expect(response.status == 200)
+            #expect(echoed(response)["uri"] == "/first")
+            #expect(echoed(response)["body-bytes"] == String(smuggled.utf8.count))
+            #expect(try client.request("GET", "/second").status == 200)
+            #expect(gateway.origin.requestCount == 2)
+        }
+    }
+
+    @Test("TRACE with content gets 400")
+    func traceWithBody() async throws {
+        try await GatewayHarness.with { gateway in
+            let response = try gateway.client().request("TRACE", "/", body: Array("x".utf8))
+            #expect(response.status == 400)
+            #expect(gateway.origin.requestCount == 0)
+        }
+    }
+
+    @Test("pipelined requests get their responses in order")
+    func pipelining() async throws {
+        try await GatewayHarness.with { gateway in
+            let client = try gateway.client()
+            try client.send("GET /one HTTP/1.1\r\nHost: a\r\n\r\nGET /nowhere-404 HTTP/1.1\r\nHost: a\r\n\r\nGET /three HTTP/1.1\r\nHost: a\r\n\r\n")
+            #expect(echoed(try client.readResponse())["uri"] == "/one")
+            #expect(echoed(try client.readResponse())["uri"] == "/nowhere-404")
+            #expect(echoed(try client.readResponse())["uri"] == "/three")
+        }
+    }
+
+    @Test("a client that starts a request and stalls gets 408 at header_timeout")
+    func headerTimeout() async throws {
+        try await GatewayHarness.with(limits: ProxyLimits(headerTimeout: .milliseconds(300), idleTimeout: .seconds(30))) { gateway in
+            let client = try gateway.client()
+            try client.send("GET / HTTP/1.1\r\nHost: a\r\nX-Partial")
+            let response = try client.readResponse()
+            #expect(response.status == 408)
+            #expect(response.text.contains("timed out"))
+            #expect(try client.isClosedByPeer())
+        }
+    }
+
+    @Test("Expect: 100-continue is answered by the gateway")
+    func expectContinue() async throws {
+        try await GatewayHarness.with { gateway in
+            let client = try gateway.client()
+            try client.send("POST /upload HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+            let interim = try client.readResponse(forHead: true)
+            #expect(interim.status == 100)
+            try client.send("hello")
+            let response = try client.readResponse()
+            #expect(response.status == 200)
+            #expect(echoed(response)["body-bytes"] == "5")
+            #expect(echoed(response)["h:expect"] == nil)
+        }
+    }
+
+    @Test("query characters the upstream codec refuses are percent-encoded")
+    func queryEncoding() async throws {
+        try await GatewayHarness.with { gateway in
+            let response = try gateway.client().request("GET", "/q?a={b}|c")
+            #expect(response.status == 200)
+            #expect(echoed(response)["uri"] == "/q?a=%7Bb%7D%7Cc")
+        }
+    }
 }
