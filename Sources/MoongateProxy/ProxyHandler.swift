@@ -1,4 +1,3 @@
-import Logging
 import MoongateCore
 import NIOCore
 import NIOHTTP1
@@ -10,46 +9,30 @@ import NIOHTTP1
 /// A request's way: head -> framing checks -> route -> upstream -> target -> lease a
 /// pooled connection on this event loop -> stream the body up -> stream the response
 /// back. Both directions stream with backpressure: reads on one side are held while
-/// the other side's channel is not writable. Failures map to SPEC §2's status table.
+/// the other side's channel is not writable. What happens next at each event is
+/// decided by `ExchangeStateMachine`; this handler performs its actions.
 final class ProxyHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
-
-    enum State: Equatable {
-        /// Waiting for a request head.
-        case idle
-        /// A gateway response was sent; the rest of the request body is discarded.
-        case rejecting
-        /// Waiting for the upstream connection; body parts are buffered.
-        case connecting
-        /// The request is going up; no response head yet.
-        case forwarding
-        /// The response head was sent to the client.
-        case responding
-        case closed
-    }
 
     private let store: ConfigStore
     private let loop: LoopContext
     private let server: ServerState
     private let activity: ConnectionActivity
     private var context: ChannelHandlerContext!
-    private(set) var state: State = .idle
+    private var machine = ExchangeStateMachine()
+    var state: ExchangeStateMachine.State { machine.state }
 
     // The exchange in progress.
     private var clientVersion = HTTPVersion.http1_1
-    private var clientKeepAlive = true
     private var upstream: UpstreamConnection?
     private var buffered: [HTTPClientRequestPart] = []
-    private var requestEnded = false
-    private var bodyBytes = 0
-    private var upstreamKeepAlive = false
-    private var closeAfterResponse = false
     private var timeouts = UpstreamTimeouts()
-    private var readTimer: Scheduled<Void>?
-    private var connectionTimer: Scheduled<Void>?
-    private var requestCount = 0
+    private var readTimer: LazyTimer!
+    private var writeTimer: LazyTimer!
+    /// The idle timeout between requests, then the header timeout once bytes arrive.
+    private var connectionTimer: LazyTimer!
 
     // Client reads held while the upstream cannot take more.
     private var holdClientReads = false
@@ -64,6 +47,9 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        readTimer = LazyTimer(eventLoop: context.eventLoop)
+        writeTimer = LazyTimer(eventLoop: context.eventLoop)
+        connectionTimer = LazyTimer(eventLoop: context.eventLoop)
         activity.onFirstByte = { [unowned self] in firstByteArrived() }
         if context.channel.isActive { armIdleTimer() }
     }
@@ -96,17 +82,9 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     private func receivedHead(_ head: HTTPRequestHead) {
-        // A head can arrive re-entrantly while the previous response's end is written
-        // (pipelining): after a closing response it is ignored.
-        guard state == .idle else { return }
-        connectionTimer?.cancel()
-        connectionTimer = nil
-        requestCount += 1
+        guard machine.requestHead(keepAlive: head.isKeepAlive) == .process else { return }
+        connectionTimer.cancel()
         clientVersion = head.version
-        clientKeepAlive = head.isKeepAlive
-        closeAfterResponse = !head.isKeepAlive || server.isDraining
-        requestEnded = false
-        bodyBytes = 0
         buffered = []
         let config = store.current
         let limits = config.runtime.proxy.limits
@@ -114,29 +92,29 @@ final class ProxyHandler: ChannelDuplexHandler {
         let contentLength: Int?
         switch RequestFraming.check(head, maxHeaderBytes: limits.maxHeaderBytes, maxBodyBytes: limits.maxBodyBytes) {
         case .reject(let error):
-            return reject(error, close: true)
+            return perform(machine.reject(error, close: true))
         case .ok(let length):
             contentLength = length
         }
         let (rawPath, query) = ProxyHandler.splitTarget(head.uri)
         guard let path = PathNormalizer.normalize(rawPath) else {
-            return reject(.badRequest("invalid request path"), close: true)
+            return perform(machine.reject(.badRequest("invalid request path"), close: true))
         }
         let host = HostNormalizer.normalize(head.headers.first(name: "host") ?? "")
         guard
             let match = config.router.match(
                 host: host, path: path, method: head.method.rawValue, header: { head.headers.first(name: $0) })
         else {
-            return reject(.noRoute, close: false)
+            return perform(machine.reject(.noRoute, close: false))
         }
         let route = config.runtime.routes[match.routeIndex]
         guard let upstreamName = loop.upstreamName(for: route, generation: config.generation),
             let upstreamSpec = config.runtime.upstreams[upstreamName]
         else {
-            return reject(.noTarget, close: false)
+            return perform(machine.reject(.noTarget, close: false))
         }
         var selection = loop.targetSelection(for: upstreamSpec, generation: config.generation)
-        guard let targetIndex = selection.next() else { return reject(.noTarget, close: false) }
+        guard let targetIndex = selection.next() else { return perform(machine.reject(.noTarget, close: false)) }
         let target = upstreamSpec.targets[targetIndex]
         timeouts = upstreamSpec.timeouts
 
@@ -167,7 +145,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             uri: query.map { "\(upstreamPath)?\(ProxyHandler.encodedQuery($0))" } ?? upstreamPath,
             headers: headers)
         buffered.append(.head(upstreamHead))
-        state = .connecting
+        machine.connecting()
         setHoldClientReads(true)
         if expectsContinue && head.version == .http1_1 {
             context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
@@ -180,67 +158,63 @@ final class ProxyHandler: ChannelDuplexHandler {
                 case .success(let connection):
                     attach(connection)
                 case .failure(let error):
-                    guard state == .connecting else { return }
                     let isTimeout = (error as? ChannelError).map { if case .connectTimeout = $0 { true } else { false } } ?? false
-                    failExchange(isTimeout ? .upstreamTimeout : .upstreamUnavailable)
+                    if let action = machine.upstreamFailed(isTimeout ? .upstreamTimeout : .upstreamUnavailable) {
+                        perform(action)
+                    }
                 }
             }
     }
 
     private func receivedBody(_ buffer: ByteBuffer) {
-        switch state {
-        case .rejecting, .closed, .idle:
+        let maxBodyBytes = store.current.runtime.proxy.limits.maxBodyBytes
+        switch machine.requestBody(bytes: buffer.readableBytes, maxBodyBytes: maxBodyBytes) {
+        case .discard:
             return
-        case .connecting, .forwarding, .responding:
-            bodyBytes += buffer.readableBytes
-            if bodyBytes > store.current.runtime.proxy.limits.maxBodyBytes {
-                if state == .responding {
-                    closeEverything()
-                } else {
-                    dropUpstream()
-                    reject(.bodyTooLarge, close: true)
-                }
-                return
-            }
-            if state == .connecting {
-                buffered.append(.body(.byteBuffer(buffer)))
-            } else {
-                upstream?.channel.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil)
-            }
+        case .buffer:
+            buffered.append(.body(.byteBuffer(buffer)))
+        case .forward:
+            upstream?.channel.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil)
+        case .reject(let action):
+            dropUpstream()
+            perform(action)
+        case .closeAll:
+            closeEverything()
         }
     }
 
     private func receivedEnd(_ trailers: HTTPHeaders?) {
-        switch state {
-        case .rejecting:
-            requestEnded = true
-            if enterIdleOrClosing() { context.close(promise: nil) }
-        case .connecting:
-            requestEnded = true
-            buffered.append(.end(trailers))
-        case .forwarding, .responding:
-            requestEnded = true
-            upstream?.channel.writeAndFlush(HTTPClientRequestPart.end(trailers), promise: nil)
-            if state == .forwarding { armReadTimer() }
-        case .idle, .closed:
+        switch machine.requestEnd() {
+        case .none:
             return
+        case .buffer:
+            buffered.append(.end(trailers))
+        case .forward(let armRead):
+            upstream?.channel.writeAndFlush(HTTPClientRequestPart.end(trailers), promise: nil)
+            if armRead { armReadTimer() }
+        case .finishRejected(let close):
+            if close {
+                context.close(promise: nil)
+            } else {
+                becameIdle()
+            }
         }
     }
 
     private func attach(_ connection: UpstreamConnection) {
-        guard state == .connecting else {
+        switch machine.upstreamConnected() {
+        case .releaseUnused:
             loop.pool.release(connection, reusable: false)
-            return
+        case .sendBuffered(let armRead):
+            upstream = connection
+            connection.handler.exchange = self
+            connection.handler.setHoldReads(!context.channel.isWritable)
+            for part in buffered { connection.channel.write(part, promise: nil) }
+            buffered = []
+            connection.channel.flush()
+            if armRead { armReadTimer() }
+            upstreamWritabilityChanged(isWritable: connection.channel.isWritable)
         }
-        upstream = connection
-        connection.handler.exchange = self
-        connection.handler.setHoldReads(!context.channel.isWritable)
-        state = .forwarding
-        for part in buffered { connection.channel.write(part, promise: nil) }
-        buffered = []
-        connection.channel.flush()
-        if requestEnded { armReadTimer() }
-        setHoldClientReads(!connection.channel.isWritable)
     }
 
     // MARK: Upstream -> gateway
@@ -248,43 +222,39 @@ final class ProxyHandler: ChannelDuplexHandler {
     func upstreamReceived(_ part: HTTPClientResponsePart) {
         switch part {
         case .head(let head):
-            guard state == .forwarding else { return }
-            armReadTimer()
-            upstreamKeepAlive = head.isKeepAlive
             var headers = head.headers
             ForwardedHeaders.removeHopByHop(&headers)
+            let needsClose = clientVersion == .http1_0 && !headers.contains(name: "content-length")
+            guard case .send(let close) = machine.responseHead(upstreamKeepAlive: head.isKeepAlive, needsCloseToDelimit: needsClose)
+            else { return }
+            armReadTimer()
             ForwardedHeaders.appendVia(&headers, version: "\(head.version.major).\(head.version.minor)")
-            // Without a length an HTTP/1.0 client can only see the end as a close.
-            if clientVersion == .http1_0 && !headers.contains(name: "content-length") { closeAfterResponse = true }
-            if !requestEnded { closeAfterResponse = true }
-            if closeAfterResponse {
+            if close {
                 headers.replaceOrAdd(name: "connection", value: "close")
             } else if clientVersion == .http1_0 {
                 headers.replaceOrAdd(name: "connection", value: "keep-alive")
             }
-            state = .responding
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: clientVersion, status: head.status, headers: headers))), promise: nil)
         case .body(let buffer):
-            guard state == .responding else { return }
+            guard machine.responseBodyAccepted() else { return }
             armReadTimer()
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
             if !context.channel.isWritable {
                 // A slow client is not a slow upstream: no read timeout while we hold reads.
                 upstream?.handler.setHoldReads(true)
-                readTimer?.cancel()
-                readTimer = nil
+                readTimer.cancel()
             }
         case .end(let trailers):
-            guard state == .responding else { return }
-            readTimer?.cancel()
-            readTimer = nil
+            guard case .finish(let reuse, let close) = machine.responseEnd() else { return }
+            readTimer.cancel()
+            writeTimer.cancel()
             if let connection = upstream {
                 upstream = nil
-                loop.pool.release(connection, reusable: upstreamKeepAlive && requestEnded)
+                loop.pool.release(connection, reusable: reuse)
             }
-            // State first, write last: the write may deliver the next pipelined head
-            // to this handler before it returns.
-            let close = enterIdleOrClosing()
+            if !close { becameIdle() }
+            // Written last: the write may deliver the next pipelined head to this
+            // handler before it returns.
             writeResponseEnd(trailers, thenClose: close)
         }
     }
@@ -295,45 +265,35 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func upstreamClosed(error: Error?) {
         guard upstream != nil else { return }
-        switch state {
-        case .forwarding:
-            let isBroken = error is HTTPParserError
-            failExchange(isBroken ? .upstreamBroken : .upstreamUnavailable)
-        case .responding:
+        let broken = error is HTTPParserError
+        if let action = machine.upstreamFailed(broken ? .upstreamBroken : .upstreamUnavailable) {
+            dropUpstream()
+            perform(action)
+        } else if machine.upstreamLost() {
             closeEverything()
-        default:
-            break
         }
     }
 
+    /// Upstream writability gates client reads; a write timeout runs while it is blocked.
     func upstreamWritabilityChanged(isWritable: Bool) {
         setHoldClientReads(!isWritable)
-    }
-
-    // MARK: Finishing
-
-    /// Sends a gateway error; the rest of the request (if any) is discarded.
-    private func reject(_ error: GatewayError, close: Bool) {
-        if close { closeAfterResponse = true }
-        if closeAfterResponse {
-            state = .closed
-            sendError(error, thenClose: true)
-        } else if requestEnded {
-            sendError(error, thenClose: enterIdleOrClosing())
+        if isWritable {
+            writeTimer.cancel()
         } else {
-            state = .rejecting
-            setHoldClientReads(false)
-            sendError(error, thenClose: false)
+            writeTimer.arm(in: TimeAmount(timeouts.write)) { [unowned self] in upstreamTimedOut() }
         }
     }
 
-    /// The upstream failed before a response head: answer with the gateway's error.
-    private func failExchange(_ error: GatewayError) {
-        dropUpstream()
-        reject(error, close: !requestEnded)
+    // MARK: Performing actions
+
+    private func perform(_ action: ExchangeStateMachine.ErrorAction) {
+        guard case .send(let error, let close, let nowIdle) = action else { return }
+        if !close && !nowIdle { setHoldClientReads(false) }  // let the rest of the body in, to discard it
+        if nowIdle { becameIdle() }
+        sendError(error, thenClose: close)
     }
 
-    /// Writes a whole gateway-made response. The caller has already set `state`.
+    /// Writes a whole gateway-made response.
     private func sendError(_ error: GatewayError, thenClose close: Bool) {
         let head = error.responseHead(version: clientVersion, close: close)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
@@ -351,25 +311,17 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
     }
 
-    /// The exchange is over: back to idle for the next request, or closing. Returns
-    /// true when the connection is to close.
-    private func enterIdleOrClosing() -> Bool {
-        readTimer?.cancel()
-        readTimer = nil
+    /// The exchange is over and the connection waits for the next request.
+    private func becameIdle() {
+        readTimer.cancel()
         buffered = []
         setHoldClientReads(false)
-        if closeAfterResponse || server.isDraining {
-            state = .closed
-            return true
-        }
-        state = .idle
         armIdleTimer()
-        return false
     }
 
     private func dropUpstream() {
-        readTimer?.cancel()
-        readTimer = nil
+        readTimer.cancel()
+        writeTimer.cancel()
         if let connection = upstream {
             upstream = nil
             loop.pool.release(connection, reusable: false)
@@ -378,8 +330,17 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     private func closeEverything() {
         dropUpstream()
-        state = .closed
+        machine.closed()
         context.close(promise: nil)
+    }
+
+    private func upstreamTimedOut() {
+        if let action = machine.upstreamFailed(.upstreamTimeout) {
+            dropUpstream()
+            perform(action)
+        } else if machine.upstreamLost() {
+            closeEverything()
+        }
     }
 
     // MARK: Timers
@@ -387,43 +348,31 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// Read timeout: the upstream must send something within `timeouts.read` of the
     /// request being sent and of each response part.
     private func armReadTimer() {
-        readTimer?.cancel()
-        let timeout = TimeAmount(timeouts.read)
-        readTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
-            readTimer = nil
-            switch state {
-            case .forwarding: failExchange(.upstreamTimeout)
-            case .responding: closeEverything()
-            default: break
-            }
-        }
+        readTimer.arm(in: TimeAmount(timeouts.read)) { [unowned self] in upstreamTimedOut() }
     }
 
     /// Between requests an idle connection is closed after `idle_timeout`. Once the
     /// first byte of a request arrives, its headers must be complete within
     /// `header_timeout` (408): a client cannot hold a connection by trickling a head.
     private func armIdleTimer() {
-        connectionTimer?.cancel()
         activity.sawByte = false
         let limits = store.current.runtime.proxy.limits
-        connectionTimer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(limits.idleTimeout)) { [self] in
-            connectionTimer = nil
-            if state == .idle && !activity.sawByte { context.close(promise: nil) }
+        connectionTimer.arm(in: TimeAmount(limits.idleTimeout)) { [unowned self] in
+            if machine.state == .idle && !activity.sawByte {
+                machine.closed()
+                context.close(promise: nil)
+            }
         }
     }
 
     /// Called by the activity handler at the first byte after the connection went idle.
     private func firstByteArrived() {
-        guard state == .idle else { return }
-        connectionTimer?.cancel()
+        guard machine.state == .idle else { return }
         let limits = store.current.runtime.proxy.limits
-        connectionTimer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(limits.headerTimeout)) { [self] in
-            connectionTimer = nil
-            guard state == .idle else { return }
+        connectionTimer.arm(in: TimeAmount(limits.headerTimeout)) { [unowned self] in
             // No head was decoded, so the HTTP pipeline has no request to answer: the
             // 408 goes out as raw bytes in front of it.
-            state = .closed
-            activity.sendRawAndClose(GatewayError.headerTimeout.rawResponse)
+            if machine.headerTimedOut() { activity.sendRawAndClose(GatewayError.headerTimeout.rawResponse) }
         }
     }
 
@@ -447,43 +396,37 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         upstream?.handler.setHoldReads(!context.channel.isWritable)
-        if context.channel.isWritable && state == .responding && readTimer == nil { armReadTimer() }
+        if context.channel.isWritable && machine.state == .responding && !readTimer.isArmed { armReadTimer() }
         context.fireChannelWritabilityChanged()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        connectionTimer?.cancel()
-        connectionTimer = nil
+        connectionTimer.stop()
+        readTimer.stop()
+        writeTimer.stop()
         dropUpstream()
-        state = .closed
+        machine.closed()
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        dropUpstream()
         // Parser errors: malformed requests and smuggling patterns (SPEC §2: 400; 431
         // when the parser's own header limit is hit). They may come after the head was
-        // accepted (invalid chunked framing): answer unless a response already started.
-        if let parserError = error as? HTTPParserError {
-            switch state {
-            case .idle, .connecting, .forwarding:
-                dropUpstream()
-                closeAfterResponse = true
-                state = .closed
-                sendError(parserError == .headerOverflow ? .headersTooLarge : .badRequest("malformed request"), thenClose: true)
-                return
-            case .rejecting, .responding, .closed:
-                break
-            }
+        // accepted (invalid chunked framing): answered unless a response already started.
+        if let parserError = error as? HTTPParserError,
+            case .send(let response) = machine.parseError(headerOverflow: parserError == .headerOverflow)
+        {
+            sendError(response, thenClose: true)
+            return
         }
-        dropUpstream()
-        state = .closed
+        machine.closed()
         context.close(promise: nil)
     }
 
     /// The server is draining: an idle connection closes now, a busy one after its response.
     func drainRequested() {
-        closeAfterResponse = true
-        if state == .idle { context.close(promise: nil) }
+        if machine.drain() { context.close(promise: nil) }
     }
 
     // MARK: Helpers
