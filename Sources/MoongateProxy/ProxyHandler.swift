@@ -34,6 +34,10 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// The idle timeout between requests, then the header timeout once bytes arrive.
     private var connectionTimer: LazyTimer!
 
+    /// Inside a client read batch: upstream writes wait for its channelReadComplete
+    /// flush (one write syscall per batch instead of one per part).
+    private var inClientReadBatch = false
+
     // Client reads held while the upstream cannot take more.
     private var holdClientReads = false
     private var pendingClientRead = false
@@ -66,6 +70,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     // MARK: Client -> gateway
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        inClientReadBatch = true
         switch unwrapInboundIn(data) {
         case .head(let head):
             receivedHead(head)
@@ -77,6 +82,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        inClientReadBatch = false
         upstream?.channel.flush()
         context.fireChannelReadComplete()
     }
@@ -190,7 +196,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         case .buffer:
             buffered.append(.end(trailers))
         case .forward(let armRead):
-            upstream?.channel.writeAndFlush(HTTPClientRequestPart.end(trailers), promise: nil)
+            upstream?.channel.write(HTTPClientRequestPart.end(trailers), promise: nil)
+            if !inClientReadBatch { upstream?.channel.flush() }
             if armRead { armReadTimer() }
         case .finishRejected(let close):
             if close {
@@ -211,7 +218,9 @@ final class ProxyHandler: ChannelDuplexHandler {
             connection.handler.setHoldReads(!context.channel.isWritable)
             for part in buffered { connection.channel.write(part, promise: nil) }
             buffered = []
-            connection.channel.flush()
+            // A pooled connection is attached synchronously, inside the client's read
+            // batch: its channelReadComplete flushes everything at once.
+            if !inClientReadBatch { connection.channel.flush() }
             if armRead { armReadTimer() }
             upstreamWritabilityChanged(isWritable: connection.channel.isWritable)
         }

@@ -54,8 +54,8 @@ final class UpstreamPool {
             connection.channel.close(promise: nil)
             return
         }
+        // Closed idle connections are skipped at lease time, not scanned for here.
         var list = idle[connection.address, default: []]
-        list.removeAll { !$0.channel.isActive }
         guard list.count < maxIdlePerTarget else {
             connection.channel.close(promise: nil)
             return
