@@ -41,6 +41,17 @@ final class RunningGateway {
 
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
+    /// VmHWM (peak resident set) of the gateway process, from /proc.
+    func peakResidentKiB() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8) else {
+            return 0
+        }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+        }
+        return 0
+    }
+
     /// Waits for the exit and returns the status.
     func waitForExit() -> Int32 {
         process.waitUntilExit()
