@@ -21,7 +21,7 @@ final class GatewayHarness {
         ],
         extraUpstreams: [UpstreamSpec] = [],
         limits: ProxyLimits = ProxyLimits(),
-        timeouts: UpstreamTimeouts = UpstreamTimeouts(connect: .seconds(2), read: .seconds(5), write: .seconds(5)),
+        timeouts: UpstreamTimeouts = UpstreamTimeouts(connect: .seconds(5), read: .seconds(60), write: .seconds(60)),
         loops: Int = 1
     ) async throws {
         group = MultiThreadedEventLoopGroup(numberOfThreads: loops)
@@ -48,7 +48,7 @@ final class GatewayHarness {
         ],
         extraUpstreams: [UpstreamSpec] = [],
         limits: ProxyLimits = ProxyLimits(),
-        timeouts: UpstreamTimeouts = UpstreamTimeouts(connect: .seconds(2), read: .seconds(5), write: .seconds(5)),
+        timeouts: UpstreamTimeouts = UpstreamTimeouts(connect: .seconds(5), read: .seconds(60), write: .seconds(60)),
         _ body: (GatewayHarness) async throws -> Void
     ) async throws {
         let gateway = try await GatewayHarness(routes, extraUpstreams: extraUpstreams, limits: limits, timeouts: timeouts)
