@@ -136,10 +136,9 @@ final class LuaCoroutine {
                     let expected = generation
                     requeue { [self] in
                         guard generation == expected, state == .preempted else { return }
-                        let vm = self.vm  // strong: the run may end and release the VM
                         vm.isRunning = true
                         drive(argumentCount: 0)
-                        vm.isRunning = false
+                        if state != .idle { vm.isRunning = false }
                     }
                     return
                 }
@@ -153,10 +152,11 @@ final class LuaCoroutine {
         guard generation == expected, state == .waiting else { return false }
         if values.count >= 16, lua_checkstack(thread, Int32(values.count)) == 0 { return false }
         for value in values { value.push(onto: thread) }
-        let vm = self.vm  // strong: the run may end and release the VM
         vm.isRunning = true
         drive(argumentCount: Int32(values.count))
-        vm.isRunning = false
+        // A finished run cleared `isRunning` itself and may have released the VM;
+        // an unfinished one still holds it (`activeVM`).
+        if state != .idle { vm.isRunning = false }
         return true
     }
 
@@ -170,8 +170,10 @@ final class LuaCoroutine {
     }
 
     private func finish(_ result: Result<[LuaValue], LuaError>) {
-        let vm: LuaVM = self.vm  // strong: `end` releases the run's hold on the VM
-        end()
+        // Moved out, not copied: keeps the VM alive to the end of this function.
+        let hold = activeVM.take()
+        let vm = hold ?? self.vm
+        state = .idle
         let completion = self.completion
         self.completion = nil
         self.requeue = nil

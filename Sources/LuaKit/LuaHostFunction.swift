@@ -88,6 +88,8 @@ public struct LuaCall {
 /// The trampoline's way into Swift: finds the VM and calls the registered function.
 let luaDispatch: mg_dispatch_fn = { context, state, functionID in
     guard let context, let state else { return Int32(MG_HOST_ERROR) }
-    let vm = Unmanaged<LuaVM>.fromOpaque(context).takeUnretainedValue()
-    return vm.dispatchHostFunction(Int(functionID), state: state)
+    // The VM outlives every call into it: no retain/release around the dispatch.
+    return Unmanaged<LuaVM>.fromOpaque(context)._withUnsafeGuaranteedRef {
+        $0.dispatchHostFunction(Int(functionID), state: state)
+    }
 }
