@@ -7,15 +7,11 @@ struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check", abstract: "Validate the configuration; print file:line: message for each problem.")
 
-    @Option(name: .shortAndLong, help: "Configuration file (default: ./moongate.yaml).")
-    var config: String?
-
-    @Option(name: .customLong("scripts"), help: "Additional scripts directory (used once plugins land).")
-    var scripts: [String] = []
+    @OptionGroup var options: ConfigOptions
 
     func run() throws {
         let path: String
-        switch ConfigChoice.resolve(config) {
+        switch ConfigChoice.resolve(options.config) {
         case .file(let file): path = file
         case .quickstart:
             print("moongate: no moongate.yaml here and no -c FILE: the built-in quickstart is valid")

@@ -1,3 +1,4 @@
+import ArgumentParser
 import MoongateCore
 
 #if canImport(Glibc)
@@ -31,4 +32,13 @@ enum ConfigChoice {
             upstream: echo
         """
     }
+}
+
+/// `-c FILE` and `--scripts DIR`, shared by `run` and `check` (SPEC §1).
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: "Configuration file (default: ./moongate.yaml, else the built-in quickstart).")
+    var config: String?
+
+    @Option(name: .customLong("scripts"), help: "Additional scripts directory (used once plugins land).")
+    var scripts: [String] = []
 }

@@ -15,11 +15,7 @@ struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "Run the gateway (standalone) on a YAML configuration.")
 
-    @Option(name: .shortAndLong, help: "Configuration file (default: ./moongate.yaml, else the built-in quickstart).")
-    var config: String?
-
-    @Option(name: .customLong("scripts"), help: "Additional scripts directory (used once plugins land).")
-    var scripts: [String] = []
+    @OptionGroup var options: ConfigOptions
 
     @Flag(name: .customLong("allow-partial"), help: "Start with the valid objects when some are invalid.")
     var allowPartial = false
@@ -28,7 +24,7 @@ struct RunCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         var logger = Logger(label: "moongate")
         logger.logLevel = .info
-        let source = ConfigChoice.resolve(config)
+        let source = ConfigChoice.resolve(options.config)
 
         // The quickstart's echo upstream needs the event loops before its config exists;
         // a file's config chooses the number of event loops (`proxy.workers`).
