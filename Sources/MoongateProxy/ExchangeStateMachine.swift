@@ -34,6 +34,7 @@ struct ExchangeStateMachine {
     private var upstreamKeepAlive = false
     private var bodyBytes = 0
     private var draining = false
+    private var replayed = false
 
     // MARK: Client events
 
@@ -49,6 +50,7 @@ struct ExchangeStateMachine {
         requestEnded = false
         bodyBytes = 0
         upstreamKeepAlive = false
+        replayed = false
         closeAfterResponse = !keepAlive || draining
         return .process
     }
@@ -153,6 +155,16 @@ struct ExchangeStateMachine {
     mutating func upstreamFailed(_ error: GatewayError) -> ErrorAction? {
         guard state == .connecting || state == .forwarding else { return nil }
         return reject(error, close: !requestEnded)
+    }
+
+    /// A reused idle connection closed before any response byte: the upstream closed it
+    /// while it sat in the pool (its keep-alive timeout), so the request never reached
+    /// it. When the handler can replay the request, it goes back to `connecting` once.
+    mutating func replayOnFreshConnection() -> Bool {
+        guard state == .forwarding, !replayed else { return false }
+        replayed = true
+        state = .connecting
+        return true
     }
 
     /// The upstream went away (or timed out) while the response streamed: the client's

@@ -28,6 +28,10 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var clientVersion = HTTPVersion.http1_1
     private var upstream: UpstreamConnection?
     private var buffered: [HTTPClientRequestPart] = []
+    private var targetAddress = ""
+    /// The upstream head of a bodyless idempotent request, kept to replay it once on a
+    /// fresh connection when a pooled one turns out to be closed (nil otherwise).
+    private var replayableHead: HTTPRequestHead?
     private var timeouts = UpstreamTimeouts()
     private var readTimer: LazyTimer!
     private var writeTimer: LazyTimer!
@@ -151,13 +155,20 @@ final class ProxyHandler: ChannelDuplexHandler {
             uri: query.map { "\(upstreamPath)?\(ProxyHandler.encodedQuery($0))" } ?? upstreamPath,
             headers: headers)
         buffered.append(.head(upstreamHead))
+        let hasBody = (contentLength ?? 0) > 0 || head.headers.contains(name: "transfer-encoding")
+        replayableHead = !hasBody && [.GET, .HEAD, .OPTIONS].contains(head.method) ? upstreamHead : nil
+        targetAddress = target.address
         machine.connecting()
         setHoldClientReads(true)
         if expectsContinue && head.version == .http1_1 {
             context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
         }
 
-        loop.pool.lease(address: target.address, connectTimeout: timeouts.connect)
+        leaseUpstream(fresh: false)
+    }
+
+    private func leaseUpstream(fresh: Bool) {
+        loop.pool.lease(address: targetAddress, connectTimeout: timeouts.connect, fresh: fresh)
             .assumeIsolated()
             .whenComplete { [self] result in
                 switch result {
@@ -273,7 +284,13 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     func upstreamClosed(error: Error?) {
-        guard upstream != nil else { return }
+        guard let connection = upstream else { return }
+        if connection.wasReused, let head = replayableHead, machine.replayOnFreshConnection() {
+            dropUpstream()
+            buffered = [.head(head)] + (machine.requestEnded ? [.end(nil)] : [])
+            leaseUpstream(fresh: true)
+            return
+        }
         let broken = error is HTTPParserError
         if let action = machine.upstreamFailed(broken ? .upstreamBroken : .upstreamUnavailable) {
             dropUpstream()

@@ -17,12 +17,13 @@ final class UpstreamPool {
         self.eventLoop = eventLoop
     }
 
-    /// An idle connection to `address`, or a new one.
-    func lease(address: String, connectTimeout: Duration) -> EventLoopFuture<UpstreamConnection> {
-        while var list = idle[address], let connection = list.popLast() {
+    /// An idle connection to `address`, or a new one (always a new one when `fresh`).
+    func lease(address: String, connectTimeout: Duration, fresh: Bool = false) -> EventLoopFuture<UpstreamConnection> {
+        while !fresh, var list = idle[address], let connection = list.popLast() {
             idle[address] = list
             if connection.channel.isActive {
                 reused += 1
+                connection.wasReused = true
                 return eventLoop.assumeIsolated().makeSucceededFuture(connection)
             }
         }
@@ -90,6 +91,8 @@ final class UpstreamConnection {
     let address: String
     let channel: Channel
     let handler: UpstreamHandler
+    /// Taken from the idle list: the upstream may have closed it while it sat there.
+    var wasReused = false
 
     init(address: String, channel: Channel, handler: UpstreamHandler) {
         self.address = address

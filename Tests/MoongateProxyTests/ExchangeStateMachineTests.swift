@@ -255,4 +255,28 @@ struct ExchangeStateMachineTests {
             #expect(!headerTimedOutResult)
         }
     }
+
+    @Test("a request is replayed on a fresh connection at most once, and only before a response")
+    func replay() {
+        var machine = ExchangeStateMachine()
+        _ = machine.requestHead(keepAlive: true)
+        machine.connecting()
+        _ = machine.requestEnd()
+        _ = machine.upstreamConnected()
+        do {
+            let first = machine.replayOnFreshConnection()
+            #expect(first)
+        }
+        #expect(machine.state == .connecting)
+        _ = machine.upstreamConnected()
+        do {
+            let second = machine.replayOnFreshConnection()
+            #expect(!second)
+        }
+        _ = machine.responseHead(upstreamKeepAlive: true, needsCloseToDelimit: false)
+        do {
+            let afterResponse = machine.replayOnFreshConnection()
+            #expect(!afterResponse)
+        }
+    }
 }

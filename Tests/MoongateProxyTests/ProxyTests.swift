@@ -249,4 +249,20 @@ struct ProxyTests {
             #expect(echoed(response)["uri"] == "/q?a=%7Bb%7D%7Cc")
         }
     }
+
+    @Test("a pooled connection the upstream closed is replaced for a bodyless GET; a POST gets 502")
+    func staleConnectionReplay() async throws {
+        try await GatewayHarness.with { gateway in
+            let client = try gateway.client()
+            #expect(try client.request("GET", "/close-next").status == 200)
+            let replayed = try client.request("GET", "/after")
+            #expect(replayed.status == 200)
+            #expect(echoed(replayed)["uri"] == "/after")
+            #expect(gateway.origin.connectionCount == 2)
+
+            #expect(try client.request("GET", "/close-next").status == 200)
+            let post = try client.request("POST", "/after", body: Array("x".utf8))
+            #expect(post.status == 502)
+        }
+    }
 }

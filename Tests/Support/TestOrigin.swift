@@ -63,12 +63,20 @@ final class OriginHandler: ChannelInboundHandler {
     private var head: HTTPRequestHead?
     private var bodyBytes = 0
     private var hash = fnvOffset
+    /// Set by `/close-next`: the next request on this connection is met with a close,
+    /// as when a keep-alive timeout closes a connection just as a request arrives.
+    private var closeOnNextRequest = false
 
     init(requests: NIOLockedValueBox<Int>) { self.requests = requests }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
+            if closeOnNextRequest {
+                context.close(promise: nil)
+                return
+            }
+            if head.uri.hasPrefix("/close-next") { closeOnNextRequest = true }
             self.head = head
             bodyBytes = 0
             hash = fnvOffset
