@@ -1,4 +1,3 @@
-import Logging
 import MoongateCore
 import NIOConcurrencyHelpers
 import NIOCore
@@ -24,13 +23,11 @@ public final class GatewayServer: Sendable {
     private let state = ServerState(scheme: "http")
     private let listeners = NIOLockedValueBox<[Channel]>([])
     private let connections = NIOLockedValueBox<[ObjectIdentifier: Channel]>([:])
-    private let logger: Logger
 
-    public init(store: ConfigStore, group: EventLoopGroup, logger: Logger) {
+    public init(store: ConfigStore, group: EventLoopGroup) {
         self.store = store
         self.group = group
         self.contexts = LoopContexts(group: group)
-        self.logger = logger
     }
 
     /// Binds every `proxy.listen` address. Returns the bound addresses (ephemeral

@@ -33,6 +33,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// fresh connection when a pooled one turns out to be closed (nil otherwise).
     private var replayableHead: HTTPRequestHead?
     private var timeouts = UpstreamTimeouts()
+    /// `max_body_bytes` of the generation the request started with.
+    private var maxBodyBytes = 0
     private var readTimer: LazyTimer!
     private var writeTimer: LazyTimer!
     /// The idle timeout between requests, then the header timeout once bytes arrive.
@@ -98,6 +100,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         buffered = []
         let config = store.current
         let limits = config.runtime.proxy.limits
+        maxBodyBytes = limits.maxBodyBytes
 
         let contentLength: Int?
         switch RequestFraming.check(head, maxHeaderBytes: limits.maxHeaderBytes, maxBodyBytes: limits.maxBodyBytes) {
@@ -184,7 +187,6 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     private func receivedBody(_ buffer: ByteBuffer) {
-        let maxBodyBytes = store.current.runtime.proxy.limits.maxBodyBytes
         switch machine.requestBody(bytes: buffer.readableBytes, maxBodyBytes: maxBodyBytes) {
         case .discard:
             return

@@ -10,8 +10,6 @@ final class UpstreamPool {
     private var idle: [String: [UpstreamConnection]] = [:]
     /// Idle connections kept per target; more are closed on release.
     let maxIdlePerTarget = 64
-    private(set) var reused = 0
-    private(set) var opened = 0
 
     init(eventLoop: EventLoop) {
         self.eventLoop = eventLoop
@@ -22,7 +20,6 @@ final class UpstreamPool {
         while !fresh, var list = idle[address], let connection = list.popLast() {
             idle[address] = list
             if connection.channel.isActive {
-                reused += 1
                 connection.wasReused = true
                 return eventLoop.assumeIsolated().makeSucceededFuture(connection)
             }
@@ -41,7 +38,6 @@ final class UpstreamPool {
                     try channel.pipeline.syncOperations.addHandler(UpstreamHandler())
                 }
             }
-        opened += 1
         return bootstrap.connect(host: host, port: port).flatMapThrowing { channel in
             let handler = try channel.pipeline.syncOperations.handler(type: UpstreamHandler.self)
             return UpstreamConnection(address: address, channel: channel, handler: handler)

@@ -71,7 +71,7 @@ struct RunCommand: AsyncParsableCommand {
             printError("moongate: \(error)")
             throw MoongateExit.invalidInput
         }
-        let server = GatewayServer(store: store, group: eventLoops, logger: logger)
+        let server = GatewayServer(store: store, group: eventLoops)
         let bound: [SocketAddress]
         do {
             bound = try await server.start()

@@ -1,4 +1,3 @@
-import Logging
 import HTTPTestSupport
 import MoongateCore
 import NIOCore
@@ -35,7 +34,7 @@ final class GatewayHarness {
             proxy: ProxySettings(listen: ["127.0.0.1:0"], limits: limits, drainTimeout: .seconds(5)),
             routeSpecs: routes.map(\.0), routes: routes.map(\.1), upstreams: upstreams)
         let store = ConfigStore(try ServingConfig(generation: 1, runtime: runtime))
-        server = GatewayServer(store: store, group: group, logger: Logger(label: "test"))
+        server = GatewayServer(store: store, group: group)
         port = try await server.start().first!.port!
     }
 

@@ -101,9 +101,6 @@ void mg_vm_set_limits(mg_vm *vm, uint32_t slice_ticks, uint32_t deadline_ticks, 
 
 // --- Runs ------------------------------------------------------------------------------
 
-// Starts a new run (hook run): clears abort state and the run's counters.
-void mg_run_reset(mg_vm *vm);
-
 // Resumes `co` with `nargs` values on its stack. Updates *ticks and *instructions_left
 // (the run's usage, carried across slices by the caller). Returns lua_resume's status;
 // *yield_kind tells why a LUA_YIELD happened.
@@ -143,19 +140,11 @@ void mg_open_sandbox(lua_State *L);
 // --- Wrappers for macros and variadic functions ---------------------------------------
 
 static inline int mg_registryindex(void) { return LUA_REGISTRYINDEX; }
-static inline int mg_upvalueindex(int i) { return lua_upvalueindex(i); }
 static inline void mg_pop(lua_State *L, int n) { lua_pop(L, n); }
 static inline void mg_newtable(lua_State *L) { lua_newtable(L); }
-static inline const char *mg_tolstring(lua_State *L, int i, size_t *len) { return lua_tolstring(L, i, len); }
-static inline int mg_isnoneornil(lua_State *L, int i) { return lua_isnoneornil(L, i); }
 static inline void mg_pushglobaltable(lua_State *L) { lua_pushglobaltable(L); }
-static inline int mg_gc_count_kb(lua_State *L) { return lua_gc(L, LUA_GCCOUNT, 0); }
-static inline void mg_gc_collect(lua_State *L) { lua_gc(L, LUA_GCCOLLECT, 0); }
 static inline void mg_insert(lua_State *L, int i) { lua_insert(L, i); }
-static inline void mg_remove(lua_State *L, int i) { lua_remove(L, i); }
-static inline void mg_replace(lua_State *L, int i) { lua_replace(L, i); }
 static inline const char *mg_lua_release(void) { return LUA_RELEASE; }
-static inline int mg_noref(void) { return LUA_NOREF; }
 static inline void mg_write_stderr(const char *text) { fputs(text, stderr); fflush(stderr); }
 
 #endif
