@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // Debian's liblua5.4 (headers in /usr/include/lua5.4), found through pkg-config.
@@ -38,11 +39,31 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams")],
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
+        // Lua plugins: script sources and generations, schemas, the plugin chain and the
+        // `gate` PDK. Sits between the proxy and the core; uses LuaKit.
+        .target(
+            name: "MoongateScripting",
+            dependencies: [
+                "LuaKit",
+                "MoongateCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+        ),
         // The NIO data plane.
         .target(
             name: "MoongateProxy",
             dependencies: [
                 "MoongateCore",
+                "MoongateScripting",
+                "LuaKit",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -58,6 +79,7 @@ let package = Package(
                 "LuaKit",
                 "MoongateCore",
                 "MoongateProxy",
+                "MoongateScripting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -85,6 +107,19 @@ let package = Package(
             path: "Tests/Support"
         ),
         .testTarget(name: "MoongateCoreTests", dependencies: ["MoongateCore"]),
+        .testTarget(
+            name: "MoongateScriptingTests",
+            dependencies: [
+                "MoongateScripting",
+                "MoongateCore",
+                "LuaKit",
+                "HTTPTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(
             name: "MoongateProxyTests",
             dependencies: [

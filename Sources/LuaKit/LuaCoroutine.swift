@@ -29,6 +29,9 @@ final class LuaCoroutine {
     /// Keeps the VM alive while a run is in progress (a parked run may be all that
     /// references it); nil while pooled, so the pool does not form a cycle.
     private var activeVM: LuaVM?
+    /// What the driver attached to this run (a request, a timer): host functions read
+    /// it through `LuaCall.runContext`. Released when the run ends.
+    var context: AnyObject?
 
     enum State { case idle, running, preempted, waiting }
 
@@ -167,6 +170,7 @@ final class LuaCoroutine {
     func end() {
         state = .idle
         activeVM = nil
+        context = nil
     }
 
     private func finish(_ result: Result<[LuaValue], LuaError>) {
@@ -177,6 +181,7 @@ final class LuaCoroutine {
         let completion = self.completion
         self.completion = nil
         self.requeue = nil
+        self.context = nil
         if case .success = result {
             vm.release(self, reusable: true)
         } else {
@@ -209,14 +214,17 @@ extension LuaVM {
     /// continues when the queue gets to it, and host functions may wait (the run
     /// continues when they resume it). `completion` is called exactly once, on this
     /// VM's thread.
+    ///
+    /// `context` is handed to the host functions the run calls (`LuaCall.runContext`).
     public func start(
-        _ function: LuaFunction, _ arguments: [LuaValue] = [], requeue: LuaRequeue?,
+        _ function: LuaFunction, _ arguments: [LuaValue] = [], context: AnyObject? = nil, requeue: LuaRequeue?,
         completion: @escaping (Result<[LuaValue], LuaError>) -> Void
     ) {
         do throws(LuaError) {
             try beginRun()
             let coroutine = acquireCoroutine()
             try coroutine.prepare(function, arguments, holdingVM: true)
+            coroutine.context = context
             coroutine.start(requeue: requeue, completion: completion, argumentCount: Int32(arguments.count))
             isRunning = false
         } catch {
@@ -227,10 +235,13 @@ extension LuaVM {
 
     /// Runs `function` as a pooled coroutine and returns its results; preemptions
     /// continue at once, and host functions cannot wait.
-    public func run(_ function: LuaFunction, _ arguments: [LuaValue] = []) throws(LuaError) -> [LuaValue] {
+    public func run(_ function: LuaFunction, _ arguments: [LuaValue] = [], context: AnyObject? = nil) throws(LuaError)
+        -> [LuaValue]
+    {
         try beginRun()
         defer { isRunning = false }
         let coroutine = acquireCoroutine()
+        coroutine.context = context
         do {
             // No hold on the VM: `self` is alive for the whole synchronous run.
             try coroutine.prepare(function, arguments, holdingVM: false)

@@ -77,6 +77,10 @@ public struct LuaCall {
     /// `LuaVM.start` and not across a C-call boundary (metamethod, sort comparator...).
     public var canYield: Bool { vm.currentRun?.allowsWaiting == true && lua_isyieldable(state) != 0 }
 
+    /// What the driver of the running coroutine attached to it (`LuaVM.start(context:)`);
+    /// nil on the main thread.
+    public var runContext: AnyObject? { vm.currentRun?.context }
+
     /// Prepares a wait: returns the handle that resumes the run later, or nil when the
     /// call cannot yield (then answer with an error instead of `.yield`).
     public func suspend() -> LuaResumeHandle? {

@@ -15,6 +15,9 @@ import Darwin
 /// outside the roots can be reached.
 struct LuaModuleLoader {
     let roots: [String]
+    /// Modules given as source (a script generation's snapshot): looked up before the
+    /// roots, so a generation never reads files that changed after it was compiled.
+    var modules: [String: LuaModuleFile] = [:]
 
     enum Resolution: Equatable {
         case found(path: String, source: [UInt8])
@@ -38,6 +41,9 @@ struct LuaModuleLoader {
             return .invalidName(
                 "invalid module name '\(name)' (use dotted names of letters, digits, '_' and '-'; "
                     + "paths, '..' and absolute names are not allowed)")
+        }
+        if let module = modules[name] {
+            return .found(path: module.chunkName, source: module.source)
         }
         var tried: [String] = []
         for root in roots {
@@ -69,6 +75,17 @@ struct LuaModuleLoader {
             if count < chunk.count { break }
         }
         return bytes
+    }
+}
+
+/// A module's source held in memory, and the name its errors report (its file path).
+public struct LuaModuleFile: Sendable, Equatable {
+    public var chunkName: String
+    public var source: [UInt8]
+
+    public init(chunkName: String, source: [UInt8]) {
+        self.chunkName = chunkName
+        self.source = source
     }
 }
 

@@ -30,9 +30,12 @@ public final class LuaVM {
     ///   - limits: memory cap, slice, deadline and instruction budget of every run.
     ///   - moduleRoots: directories `require` may load from (`a.b` -> `a.b.lua`, or
     ///     `a/b.lua`); nothing outside them is reachable.
-    public init(limits: LuaLimits = LuaLimits(), moduleRoots: [String] = []) throws(LuaError) {
+    ///   - modules: modules held in memory (module name -> source), found before the roots.
+    public init(limits: LuaLimits = LuaLimits(), moduleRoots: [String] = [], modules: [String: LuaModuleFile] = [:])
+        throws(LuaError)
+    {
         self.limits = limits
-        self.moduleLoader = LuaModuleLoader(roots: moduleRoots)
+        self.moduleLoader = LuaModuleLoader(roots: moduleRoots, modules: modules)
         // The dispatch context is filled in below, once `self` exists.
         guard let raw = mg_vm_new(0, luaDispatch, nil) else { throw .stateCreationFailed }
         self.raw = raw
@@ -171,6 +174,22 @@ public final class LuaVM {
             lua_rawget(L, -2)
         }
         return try LuaValue.read(from: L, at: -1)
+    }
+
+    /// The function stored at the global `path` (dotted paths allowed), anchored so
+    /// Swift can run it later even after the global is removed.
+    public func globalFunction(_ path: String) throws(LuaError) -> LuaFunction {
+        let L = state
+        let base = lua_gettop(L)
+        defer { lua_settop(L, base) }
+        mg_pushglobaltable(L)
+        for part in path.split(separator: ".") {
+            guard lua_type(L, -1) == LUA_TTABLE else { throw .conversion(message: "'\(path)' is not a function") }
+            lua_pushstring(L, String(part))
+            lua_rawget(L, -2)
+        }
+        guard lua_type(L, -1) == LUA_TFUNCTION else { throw .conversion(message: "'\(path)' is not a function") }
+        return LuaFunction(vm: self, ref: luaL_ref(L, mg_registryindex()))
     }
 
     /// Makes `function` callable from Lua as the global `path` (dotted paths create

@@ -169,7 +169,9 @@ struct ConfigSpecExampleTests {
             ])
         #expect(
             outcome.runtime.routes == [
-                CompiledRoute(name: "orders-api", upstreams: [WeightedUpstream(name: "orders", weight: 100)])
+                CompiledRoute(
+                    name: "orders-api", upstreams: [WeightedUpstream(name: "orders", weight: 100)],
+                    plugins: [PluginInstanceConfig(name: "key-auth", config: ["key_names": .list([.string("apikey")])])])
             ])
         _ = try Router(routes: outcome.runtime.routeSpecs)
 

@@ -8,18 +8,31 @@
 /// - everything else applies.
 ///
 /// Start-up passes `previous: nil`, so every rejected object is simply absent.
+///
+/// With a `plugins` checker, an object whose plugin instance is invalid (unknown
+/// plugin, config refused by its schema) is rejected like any other invalid object.
 public enum ConfigCompiler {
-    public static func compile(_ document: ConfigDocument, previous: RuntimeConfig?) -> ConfigCompileOutcome {
+    public static func compile(
+        _ document: ConfigDocument, previous: RuntimeConfig?, plugins: (any PluginInstanceChecking)? = nil
+    ) -> ConfigCompileOutcome {
         var issues = document.issues
         var retained: [ConfigObject] = []
-        issues += duplicates(in: document.plugins, of: "plugin").issues
-        issues += duplicates(in: document.consumers, of: "username").issues
+        let checker = PluginCheck(checker: plugins)
 
         let proxy = proxySettings(document, previous, &retained)
-        let upstreams = upstreamSpecs(document, previous, &issues, &retained)
-        let (routeSpecs, routes) = compiledRoutes(document, previous, upstreams, &issues, &retained)
+        let scripts = scriptsSettings(document, previous, &retained)
+        let globalPlugins = namedObjects(
+            document.plugins, of: "plugin", previous: previous?.globalPlugins, name: \.name, &issues, &retained
+        ) { entry, model in checker.issues(model, entry.source, entry.object) }
+        let consumers = namedObjects(
+            document.consumers, of: "username", previous: previous?.consumers, name: \.username, &issues, &retained
+        ) { _, _ in [] }
+        let upstreams = upstreamSpecs(document, previous, checker, &issues, &retained)
+        let (routeSpecs, routes) = compiledRoutes(document, previous, upstreams, checker, &issues, &retained)
 
-        let runtime = RuntimeConfig(proxy: proxy, routeSpecs: routeSpecs, routes: routes, upstreams: upstreams)
+        let runtime = RuntimeConfig(
+            proxy: proxy, routeSpecs: routeSpecs, routes: routes, upstreams: upstreams, globalPlugins: globalPlugins,
+            consumers: consumers, scripts: scripts)
         let ordered = issues.enumerated().sorted {
             ($0.element.line ?? Int.max, $0.offset) < ($1.element.line ?? Int.max, $1.offset)
         }
@@ -35,15 +48,54 @@ public enum ConfigCompiler {
         return previous.proxy
     }
 
+    private static func scriptsSettings(
+        _ document: ConfigDocument, _ previous: RuntimeConfig?, _ retained: inout [ConfigObject]
+    ) -> ScriptsConfig {
+        if let model = document.scripts.model { return model }
+        guard let previous else { return ScriptsConfig() }
+        retained.append(.scripts)
+        return previous.scripts
+    }
+
+    /// Global plugin instances and consumers: each valid entry applies, an invalid one
+    /// keeps its previous version (by name) when it had one.
+    private static func namedObjects<Model>(
+        _ entries: [ConfigEntry<Model>], of what: String, previous: [Model]?, name: (Model) -> String,
+        _ issues: inout [ConfigIssue], _ retained: inout [ConfigObject],
+        extraIssues: (ConfigEntry<Model>, Model) -> [ConfigIssue]
+    ) -> [Model] {
+        let duplicates = duplicates(in: entries, of: what)
+        issues += duplicates.issues
+        var models: [Model] = []
+        for (index, entry) in entries.enumerated() where !duplicates.indices.contains(index) {
+            if let model = entry.model {
+                let problems = extraIssues(entry, model)
+                if problems.isEmpty {
+                    models.append(model)
+                    continue
+                }
+                issues += problems
+            }
+            if let objectName = entry.object.name, let kept = previous?.first(where: { name($0) == objectName }) {
+                models.append(kept)
+                retained.append(entry.object)
+            }
+        }
+        return models
+    }
+
     private static func upstreamSpecs(
-        _ document: ConfigDocument, _ previous: RuntimeConfig?, _ issues: inout [ConfigIssue], _ retained: inout [ConfigObject]
+        _ document: ConfigDocument, _ previous: RuntimeConfig?, _ checker: PluginCheck, _ issues: inout [ConfigIssue],
+        _ retained: inout [ConfigObject]
     ) -> [String: UpstreamSpec] {
         let duplicates = duplicates(in: document.upstreams, of: "upstream name")
         issues += duplicates.issues
         var upstreams: [String: UpstreamSpec] = [:]
         for (index, entry) in document.upstreams.enumerated() where !duplicates.indices.contains(index) {
             guard let name = entry.object.name else { continue }
-            if let model = entry.model {
+            let pluginIssues = entry.model.map { checker.issues($0.plugins, entry.source, entry.object) } ?? []
+            issues += pluginIssues
+            if let model = entry.model, pluginIssues.isEmpty {
                 upstreams[name] = model.spec
             } else if let kept = previous?.upstreams[name] {
                 upstreams[name] = kept
@@ -55,13 +107,16 @@ public enum ConfigCompiler {
 
     /// Routes in document order; a kept previous route takes the place of its rejected entry.
     private static func compiledRoutes(
-        _ document: ConfigDocument, _ previous: RuntimeConfig?, _ upstreams: [String: UpstreamSpec],
+        _ document: ConfigDocument, _ previous: RuntimeConfig?, _ upstreams: [String: UpstreamSpec], _ checker: PluginCheck,
         _ issues: inout [ConfigIssue],
         _ retained: inout [ConfigObject]
     ) -> ([RouteSpec], [CompiledRoute]) {
         let duplicates = duplicates(in: document.routes, of: "route name")
         issues += duplicates.issues
-        let rejectedUpstreams = Set(document.upstreams.filter { $0.model == nil }.compactMap(\.object.name))
+        let rejectedUpstreams = Set(
+            document.upstreams.filter { entry in
+                entry.model.map { checker.hasProblems($0.plugins) } ?? true
+            }.compactMap(\.object.name))
         let knownUpstreams = Set(document.upstreams.compactMap(\.object.name)).union(upstreams.keys)
         let previousRoutes =
             previous.map { previous in
@@ -77,7 +132,9 @@ public enum ConfigCompiler {
                 let message = unavailableUpstreamMessage(reference.name, rejected: rejectedUpstreams, known: knownUpstreams)
                 issues.append(ConfigIssue(object: entry.object, source: reference.source, message: message))
             }
-            if let route = entry.model, missing.isEmpty {
+            let pluginIssues = entry.model.map { checker.issues($0.plugins, entry.source, entry.object) } ?? []
+            issues += pluginIssues
+            if let route = entry.model, missing.isEmpty, pluginIssues.isEmpty {
                 routeSpecs.append(route.spec)
                 routes.append(route.compiled)
             } else if let name = entry.object.name, let (route, spec) = previousRoutes[name],
@@ -128,5 +185,28 @@ public enum ConfigCompiler {
         }
         if names.isEmpty { return "no upstream named '\(name)'; no upstreams are defined" }
         return "no upstream named '\(name)'; defined upstreams: \(names.map { "'\($0)'" }.joined(separator: ", "))"
+    }
+}
+
+/// Asks the plugin checker (when there is one) about the instances of an object and
+/// turns its answers into issues at the object's `plugins`.
+private struct PluginCheck {
+    let checker: (any PluginInstanceChecking)?
+
+    func issues(_ instance: PluginInstanceConfig, _ source: ConfigSource, _ object: ConfigObject) -> [ConfigIssue] {
+        guard let checker, instance.enabled else { return [] }
+        return checker.problems(in: instance).map { message in
+            ConfigIssue(object: object, source: source, message: "plugin \(message)")
+        }
+    }
+
+    func issues(_ instances: [PluginInstanceConfig], _ source: ConfigSource, _ object: ConfigObject) -> [ConfigIssue] {
+        let at = ConfigSource(file: source.file, line: source.line, path: source.path.isEmpty ? "plugins" : "\(source.path).plugins")
+        return instances.flatMap { issues($0, at, object) }
+    }
+
+    func hasProblems(_ instances: [PluginInstanceConfig]) -> Bool {
+        guard let checker else { return false }
+        return instances.contains { $0.enabled && !checker.problems(in: $0).isEmpty }
     }
 }

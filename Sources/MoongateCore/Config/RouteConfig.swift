@@ -42,7 +42,7 @@ public struct RouteConfig: Sendable, Equatable {
     public var compiled: CompiledRoute {
         CompiledRoute(
             name: name, upstreams: upstreams.map { WeightedUpstream(name: $0.name, weight: $0.weight) }, stripPrefix: stripPrefix,
-            preserveHost: preserveHost)
+            preserveHost: preserveHost, plugins: plugins)
     }
 }
 

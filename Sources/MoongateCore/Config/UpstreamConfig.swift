@@ -36,7 +36,7 @@ public struct UpstreamConfig: Sendable, Equatable {
 
     /// What the proxy serves from.
     public var spec: UpstreamSpec {
-        UpstreamSpec(name: name, targets: targets, hostHeader: hostHeader, timeouts: timeouts)
+        UpstreamSpec(name: name, targets: targets, hostHeader: hostHeader, timeouts: timeouts, plugins: plugins)
     }
 }
 

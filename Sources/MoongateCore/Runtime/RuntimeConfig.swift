@@ -6,12 +6,22 @@ public struct RuntimeConfig: Sendable {
     public var routeSpecs: [RouteSpec]
     public var routes: [CompiledRoute]
     public var upstreams: [String: UpstreamSpec]
+    /// Global plugin instances (top-level `plugins:`), in document order.
+    public var globalPlugins: [PluginInstanceConfig]
+    public var consumers: [ConsumerConfig]
+    public var scripts: ScriptsConfig
 
-    public init(proxy: ProxySettings, routeSpecs: [RouteSpec], routes: [CompiledRoute], upstreams: [String: UpstreamSpec]) {
+    public init(
+        proxy: ProxySettings, routeSpecs: [RouteSpec], routes: [CompiledRoute], upstreams: [String: UpstreamSpec],
+        globalPlugins: [PluginInstanceConfig] = [], consumers: [ConsumerConfig] = [], scripts: ScriptsConfig = ScriptsConfig()
+    ) {
         self.proxy = proxy
         self.routeSpecs = routeSpecs
         self.routes = routes
         self.upstreams = upstreams
+        self.globalPlugins = globalPlugins
+        self.consumers = consumers
+        self.scripts = scripts
     }
 }
 
@@ -84,12 +94,17 @@ public struct CompiledRoute: Sendable, Equatable {
     public var upstreams: [WeightedUpstream]
     public var stripPrefix: Bool
     public var preserveHost: Bool
+    public var plugins: [PluginInstanceConfig]
 
-    public init(name: String, upstreams: [WeightedUpstream], stripPrefix: Bool = false, preserveHost: Bool = false) {
+    public init(
+        name: String, upstreams: [WeightedUpstream], stripPrefix: Bool = false, preserveHost: Bool = false,
+        plugins: [PluginInstanceConfig] = []
+    ) {
         self.name = name
         self.upstreams = upstreams
         self.stripPrefix = stripPrefix
         self.preserveHost = preserveHost
+        self.plugins = plugins
     }
 }
 
@@ -110,12 +125,18 @@ public struct UpstreamSpec: Sendable, Equatable {
     /// Host header sent when the route does not preserve the client's (default: the target address).
     public var hostHeader: String?
     public var timeouts: UpstreamTimeouts
+    /// Plugin instances for every route using this upstream.
+    public var plugins: [PluginInstanceConfig]
 
-    public init(name: String, targets: [BalancerTarget], hostHeader: String? = nil, timeouts: UpstreamTimeouts = UpstreamTimeouts()) {
+    public init(
+        name: String, targets: [BalancerTarget], hostHeader: String? = nil, timeouts: UpstreamTimeouts = UpstreamTimeouts(),
+        plugins: [PluginInstanceConfig] = []
+    ) {
         self.name = name
         self.targets = targets
         self.hostHeader = hostHeader
         self.timeouts = timeouts
+        self.plugins = plugins
     }
 }
 

@@ -1,0 +1,64 @@
+import LuaKit
+
+/// Registers the `gate` functions on a VM, each with the phases where it may be
+/// called, and keeps the list (the docs are checked against it, STYLE #4). A call
+/// outside its phases raises a Lua error naming the function and the phase.
+final class PDKRegistrar {
+    let vm: LuaVM
+    let environment: PluginVMEnvironment
+    private(set) var functions: [(name: String, phases: PDKPhases)] = []
+
+    init(vm: LuaVM, environment: PluginVMEnvironment) {
+        self.vm = vm
+        self.environment = environment
+    }
+
+    /// A function that needs no request (`gate.json.encode`, `gate.log.info`...).
+    func register(_ name: String, _ phases: PDKPhases, _ body: @escaping (LuaCall, PluginRunContext?) -> LuaHostResult) {
+        functions.append((name, phases))
+        vm.register(name) { call in
+            let context = call.runContext.map { unsafeDowncast($0, to: PluginRunContext.self) }
+            let current = context.map { PDKPhases($0.phase) } ?? .load
+            guard phases.contains(current) else { return .error(PDKRegistrar.notAllowed(name, current)) }
+            return body(call, context)
+        }
+    }
+
+    /// A function that works on the current request.
+    func registerRequest(_ name: String, _ phases: PDKPhases, _ body: @escaping (LuaCall, PluginRequest) -> LuaHostResult) {
+        precondition(phases.isSubset(of: .request), "\(name): request functions run in request phases only")
+        functions.append((name, phases))
+        vm.register(name) { call in
+            guard let context = call.runContext.map({ unsafeDowncast($0, to: PluginRunContext.self) }) else {
+                return .error(PDKRegistrar.notAllowed(name, .load))
+            }
+            let current = PDKPhases(context.phase)
+            guard phases.contains(current), let request = context as? PluginRequest else {
+                return .error(PDKRegistrar.notAllowed(name, current))
+            }
+            return body(call, request)
+        }
+    }
+
+    static func notAllowed(_ name: String, _ phase: PDKPhases) -> String {
+        switch phase {
+        case .load: return "\(name) cannot be called while the plugin file loads (call it from a phase function)"
+        case .timer: return "\(name) cannot be called in a timer callback (no request)"
+        default: return "\(name) cannot be called in the \(phase.names.first ?? "?") phase"
+        }
+    }
+}
+
+extension LuaCall {
+    /// The argument at `position` as text, or nil (numbers are accepted as Lua's tostring would).
+    func text(_ position: Int) -> String? {
+        if let string = string(position) { return string }
+        if let integer = integer(position) { return String(integer) }
+        if let number = number(position) { return String(number) }
+        return nil
+    }
+
+    func argumentError(_ position: Int, _ function: String, expected: String) -> LuaHostResult {
+        .error("bad argument #\(position) to '\(function)' (\(expected) expected, got \(typeName(position)))")
+    }
+}

@@ -1,0 +1,159 @@
+import LuaKit
+import NIOCore
+
+/// One event loop's Lua VM for one script generation (ARCHITECTURE: one VM per event
+/// loop). It has the `gate` API, the generation's modules (from the generation's
+/// snapshot, never from disk), and the plugin instances of the plans that used it.
+///
+/// Requests in flight keep the VM they started on; when a new script generation is
+/// published the loop builds a new VM, and this one goes away with its last request
+/// or timer. Confined to its event loop.
+public final class PluginVM {
+    public let generation: ScriptGeneration
+    let vm: LuaVM
+    let environment: PluginVMEnvironment
+    /// The `gate` functions registered, with their phases (the docs are checked against it).
+    public let functions: [(name: String, phases: PDKPhases)]
+
+    private let dispatchFunction: LuaFunction
+    private let installFunction: LuaFunction
+    private let uninstallFunction: LuaFunction
+    private let dropContextFunction: LuaFunction
+    private let timerFunction: LuaFunction
+    /// Installed plans: id -> requests using it.
+    private var plans: [Int: Int] = [:]
+    private var currentPlan: Int?
+
+    public init(generation: ScriptGeneration, environment: PluginVMEnvironment) throws(LuaError) {
+        self.generation = generation
+        self.environment = environment
+        vm = try LuaVM(limits: generation.limits, modules: generation.modules)
+        let pdk = PDKRegistrar(vm: vm, environment: environment)
+        for table in ["gate.ctx", "gate.timer", "gate.shared"] { vm.setGlobal(table, .map([:])) }
+        PDKRequest.register(pdk)
+        PDKClient.register(pdk)
+        PDKService.register(pdk)
+        PDKResponse.register(pdk)
+        PDKRouting.register(pdk)
+        PDKUtilities.register(pdk)
+        PDKLog.register(pdk)
+        PDKShared.register(pdk)
+        // Timers need the VM: the closure resolves it weakly, when the timer is due.
+        var schedule: (Int64, TimeAmount) -> Void = { _, _ in }
+        PDKAsync.register(pdk) { id, delay in schedule(id, delay) }
+        let counter = ContextCounter()
+        pdk.register("__moongate_host.ctx_ids", .request) { call, context in
+            guard let request = context as? PluginRequest else { return .error("gate.ctx is only available during a request") }
+            if !request.usedContext {
+                request.usedContext = true
+                counter.last &+= 1
+                request.contextID = counter.last
+            }
+            return call.return(.integer(request.contextID), .string(request.pluginName))
+        }
+        vm.printHandler = { [environment] line in
+            environment.logSink?(PluginLogRecord(level: "info", plugin: "", message: line))
+            environment.services.logger.info("\(line)", metadata: ["source": "print"])
+        }
+        _ = try vm.call(try vm.load(PluginPrelude.source, name: "moongate/prelude"))
+        dispatchFunction = try vm.globalFunction("__moongate_runtime.dispatch")
+        installFunction = try vm.globalFunction("__moongate_runtime.install")
+        uninstallFunction = try vm.globalFunction("__moongate_runtime.uninstall")
+        dropContextFunction = try vm.globalFunction("__moongate_runtime.drop_context")
+        timerFunction = try vm.globalFunction("__moongate_runtime.run_timer")
+        vm.setGlobal("__moongate_runtime", .nil)
+        functions =
+            pdk.functions.filter { !$0.name.hasPrefix("__") }
+            + [
+                ("gate.ctx.shared", .request), ("gate.ctx.plugin", .request), ("gate.timer.at", .anywhere),
+                ("gate.shared.dict", .anywhere), ("dict:get", .anywhere), ("dict:set", .anywhere), ("dict:add", .anywhere),
+                ("dict:incr", .anywhere), ("dict:delete", .anywhere),
+            ]
+        schedule = { [weak self] id, delay in
+            guard let self else { return }
+            environment.eventLoop.scheduleTask(in: delay) { self.runTimer(id) }
+        }
+    }
+
+    /// Bytes the VM holds now.
+    public var memoryInUse: Int { vm.memoryInUse }
+
+    // MARK: Plans
+
+    /// Makes `plan`'s instances callable here (requiring their plugins and running
+    /// their `init` hooks) the first time a request uses it.
+    public func prepare(_ plan: PluginPlan) throws(LuaError) {
+        guard plans[plan.id] == nil else { return }
+        let list = LuaValue.array(
+            plan.instances.map { instance in .map(["name": .string(instance.plugin.name), "conf": instance.conf]) })
+        _ = try vm.call(installFunction, [.integer(Int64(plan.id)), list])
+        plans[plan.id] = 0
+        if let previous = currentPlan, previous != plan.id, plans[previous] == 0 { uninstall(previous) }
+        currentPlan = plan.id
+        for (index, instance) in plan.instances.enumerated() where instance.plugin.phases.contains(.initialize) {
+            let context = PluginRunContext(phase: .initialize, pluginName: instance.plugin.name)
+            start(plan: plan.id, instance: index, phase: .initialize, context: context, arguments: []) { [environment] result in
+                if case .failure(let error) = result {
+                    environment.services.errors.record(plugin: instance.plugin.name, phase: "init", kind: error.kind)
+                    environment.services.logger.error(
+                        "plugin init hook failed", metadata: ["plugin": "\(instance.plugin.name)", "error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    /// A request started using `plan` (it stays installed until the request ends).
+    public func retain(_ plan: PluginPlan) { plans[plan.id, default: 0] += 1 }
+
+    /// The request is over: its plan may go, and its `gate.ctx` tables do.
+    public func release(_ plan: PluginPlan, request: PluginRequest) {
+        if request.usedContext {
+            _ = try? vm.call(dropContextFunction, [.integer(request.contextID)])
+            request.usedContext = false
+        }
+        guard let count = plans[plan.id] else { return }
+        plans[plan.id] = count - 1
+        if count - 1 == 0, currentPlan != plan.id { uninstall(plan.id) }
+    }
+
+    private func uninstall(_ id: Int) {
+        plans[id] = nil
+        _ = try? vm.call(uninstallFunction, [.integer(Int64(id))])
+    }
+
+    // MARK: Hook runs
+
+    /// Runs one hook (instance `index` of `plan`, 0-based) as a pooled coroutine. A hook
+    /// that uses up its slice is requeued behind the loop's other work; `completion`
+    /// runs on the loop when it finishes or fails.
+    public func start(
+        plan: Int, instance index: Int, phase: PluginPhase, context: PluginRunContext, arguments: [LuaValue],
+        completion: @escaping (Result<[LuaValue], LuaError>) -> Void
+    ) {
+        var all: [LuaValue] = [.integer(Int64(plan)), .integer(Int64(index + 1)), .integer(Int64(PluginVM.phaseNumber(phase)))]
+        all += arguments
+        let loop = environment.eventLoop
+        vm.start(dispatchFunction, all, context: context, requeue: { step in loop.execute(step) }, completion: completion)
+    }
+
+    private func runTimer(_ id: Int64) {
+        let context = PluginRunContext(phase: nil, pluginName: "timer")
+        let loop = environment.eventLoop
+        vm.start(timerFunction, [.integer(id)], context: context, requeue: { step in loop.execute(step) }) {
+            [environment] result in
+            if case .failure(let error) = result {
+                environment.services.errors.record(plugin: "timer", phase: "timer", kind: error.kind)
+                environment.services.logger.error("gate.timer.at callback failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    static func phaseNumber(_ phase: PluginPhase) -> Int {
+        PluginPhase.allCases.firstIndex(of: phase)! + 1
+    }
+}
+
+/// Numbers the requests that use `gate.ctx` on one VM.
+private final class ContextCounter {
+    var last: Int64 = 0
+}
