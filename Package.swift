@@ -116,6 +116,7 @@ let package = Package(
                 "HTTPTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
@@ -125,6 +126,7 @@ let package = Package(
             dependencies: [
                 "MoongateProxy",
                 "MoongateCore",
+                "MoongateScripting",
                 "HTTPTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

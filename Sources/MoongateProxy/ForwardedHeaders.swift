@@ -26,6 +26,17 @@ enum ForwardedHeaders {
         for name in named where !name.isEmpty { headers.remove(name: name) }
     }
 
+    /// The client as `trusted_proxies` lets us believe it (SPEC §2): walking
+    /// X-Forwarded-For from the nearest hop, the first address that is not a trusted
+    /// proxy (the farthest one when every hop is trusted). Only called when the peer
+    /// itself is trusted.
+    static func forwardedClient(_ headers: HTTPHeaders, peer: String, isTrusted: (String) -> Bool) -> String {
+        let hops = headers["x-forwarded-for"].flatMap { $0.split(separator: ",") }.map { String($0.trimmingSpaces()) }
+            .filter { !$0.isEmpty }
+        for hop in hops.reversed() where !isTrusted(hop) { return hop }
+        return hops.first ?? peer
+    }
+
     /// Rewrites the client's headers into the upstream request's headers.
     static func upstreamRequestHeaders(
         from client: HTTPHeaders, clientIP: String?, peerIsTrusted: Bool, host: String, scheme: String

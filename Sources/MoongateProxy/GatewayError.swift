@@ -1,10 +1,24 @@
 import NIOCore
 import NIOHTTP1
 
-/// A response the gateway makes itself (SPEC §2 status table): JSON `{"message": "..."}`.
+/// A response the gateway makes itself (SPEC §2 status table): JSON `{"message": "..."}`,
+/// or a response a plugin made (`gate.response.exit`, after its response phases).
 struct GatewayError: Error, Equatable {
     let status: HTTPResponseStatus
     let message: String
+    /// A plugin's response: sent as is instead of the JSON message.
+    var pluginResponse: PluginMadeResponse?
+
+    init(status: HTTPResponseStatus, message: String) {
+        self.status = status
+        self.message = message
+    }
+
+    init(plugin response: PluginMadeResponse) {
+        status = HTTPResponseStatus(statusCode: response.status)
+        message = ""
+        pluginResponse = response
+    }
 
     static let noRoute = GatewayError(status: .notFound, message: "no route matched")
     static let badRequest = GatewayError(status: .badRequest, message: "bad request")
@@ -15,13 +29,23 @@ struct GatewayError: Error, Equatable {
     static let upstreamBroken = GatewayError(status: .badGateway, message: "the upstream sent an invalid response")
     static let upstreamTimeout = GatewayError(status: .gatewayTimeout, message: "the upstream timed out")
     static let noTarget = GatewayError(status: .serviceUnavailable, message: "no target available for the upstream")
+    /// A plugin hook failed (runtime error or limit abort); Kong's wording.
+    static let pluginFailure = GatewayError(status: .internalServerError, message: "An unexpected error occurred")
 
     static func badRequest(_ message: String) -> GatewayError { GatewayError(status: .badRequest, message: message) }
 
     /// The body, JSON-escaped.
     var body: String { "{\"message\":\"\(GatewayError.jsonEscaped(message))\"}" }
 
+    var bodyBytes: [UInt8] { pluginResponse?.body ?? Array(body.utf8) }
+
     func responseHead(version: HTTPVersion, close: Bool) -> HTTPResponseHead {
+        if let response = pluginResponse {
+            var headers = response.headers
+            headers.replaceOrAdd(name: "content-length", value: String(response.body.count))
+            if close { headers.replaceOrAdd(name: "connection", value: "close") }
+            return HTTPResponseHead(version: version, status: status, headers: headers)
+        }
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "application/json")
         headers.add(name: "content-length", value: String(body.utf8.count))
@@ -51,6 +75,14 @@ struct GatewayError: Error, Equatable {
         }
         return out
     }
+}
+
+/// A whole response made by plugins: status, headers and body after the response phases.
+struct PluginMadeResponse: Equatable {
+    var status: Int
+    var headers: HTTPHeaders
+    /// Complete (body filters have run over all of it), so it is sent with its length.
+    var body: [UInt8]
 }
 
 extension String {

@@ -1,3 +1,4 @@
+import MoongateScripting
 import MoongateCore
 import NIOConcurrencyHelpers
 import NIOCore
@@ -24,10 +25,10 @@ public final class GatewayServer: Sendable {
     private let listeners = NIOLockedValueBox<[Channel]>([])
     private let connections = NIOLockedValueBox<[ObjectIdentifier: Channel]>([:])
 
-    public init(store: ConfigStore, group: EventLoopGroup) {
+    public init(store: ConfigStore, group: EventLoopGroup, plugins: PluginServices = PluginServices()) {
         self.store = store
         self.group = group
-        self.contexts = LoopContexts(group: group)
+        self.contexts = LoopContexts(group: group, plugins: plugins)
     }
 
     /// Binds every `proxy.listen` address. Returns the bound addresses (ephemeral

@@ -1,15 +1,43 @@
+import Logging
+import LuaKit
 import MoongateCore
+import MoongateScripting
 import NIOCore
 
-/// State owned by one event loop: its upstream connection pool and its balancers.
-/// Touched only from that loop, so nothing here locks.
+/// State owned by one event loop: its upstream connection pool, its balancers and
+/// its plugin VM. Touched only from that loop, so nothing here locks.
 final class LoopContext {
     let pool: UpstreamPool
     private var balancers: [String: (generation: Int, balancer: SmoothWeightedRoundRobin)] = [:]
     private var splits: [String: (generation: Int, balancer: SmoothWeightedRoundRobin)] = [:]
+    private let pluginEnvironment: PluginVMEnvironment
+    /// The VM of the newest script generation seen here. Requests keep the VM they
+    /// started with, so a replaced VM lives until its last request ends.
+    private var pluginVM: PluginVM?
 
-    init(eventLoop: EventLoop) {
+    init(eventLoop: EventLoop, plugins: PluginServices) {
         pool = UpstreamPool(eventLoop: eventLoop)
+        pluginEnvironment = PluginVMEnvironment(eventLoop: eventLoop, services: plugins, http: PDKHTTPClient())
+    }
+
+    /// This loop's VM for `plan`'s script generation, with `plan` installed; nil (and
+    /// logged) when the VM cannot be built.
+    func pluginVM(for plan: PluginPlan) -> PluginVM? {
+        do throws(LuaError) {
+            let vm: PluginVM
+            if let current = pluginVM, current.generation === plan.generation {
+                vm = current
+            } else {
+                vm = try PluginVM(generation: plan.generation, environment: pluginEnvironment)
+                pluginVM = vm
+            }
+            try vm.prepare(plan)
+            return vm
+        } catch {
+            pluginEnvironment.services.logger.error(
+                "cannot prepare the plugin VM", metadata: ["generation": "\(plan.generation.number)", "error": "\(error)"])
+            return nil
+        }
     }
 
     /// The target choices for `upstream`: first choice, then fallbacks.
@@ -43,10 +71,10 @@ final class LoopContexts: @unchecked Sendable {
     // Written only in init; each context is then used only from its own loop.
     private let contexts: [ObjectIdentifier: LoopContext]
 
-    init(group: EventLoopGroup) {
+    init(group: EventLoopGroup, plugins: PluginServices) {
         var contexts: [ObjectIdentifier: LoopContext] = [:]
         for loop in group.makeIterator() {
-            contexts[ObjectIdentifier(loop)] = LoopContext(eventLoop: loop)
+            contexts[ObjectIdentifier(loop)] = LoopContext(eventLoop: loop, plugins: plugins)
         }
         self.contexts = contexts
     }

@@ -1,4 +1,5 @@
 import MoongateCore
+import MoongateScripting
 import NIOCore
 import NIOHTTP1
 
@@ -26,6 +27,11 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     // The exchange in progress.
     private var clientVersion = HTTPVersion.http1_1
+    /// The request's plugins, when its generation has any.
+    private var plugin: PluginExchange?
+    /// A plugin replaced the body: the client's is read and dropped.
+    private var discardClientBody = false
+    private var continueSent = false
     private var upstream: UpstreamConnection?
     private var buffered: [HTTPClientRequestPart] = []
     private var targetAddress = ""
@@ -98,6 +104,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         connectionTimer.cancel()
         clientVersion = head.version
         buffered = []
+        discardClientBody = false
+        continueSent = false
         let config = store.current
         let limits = config.runtime.proxy.limits
         maxBodyBytes = limits.maxBodyBytes
@@ -114,60 +122,255 @@ final class ProxyHandler: ChannelDuplexHandler {
             return perform(machine.reject(.badRequest("invalid request path"), close: true))
         }
         let host = HostNormalizer.normalize(head.headers.first(name: "host") ?? "")
-        guard
-            let match = config.router.match(
-                host: host, path: path, method: head.method.rawValue, header: { head.headers.first(name: $0) })
-        else {
+        let request = IncomingRequest(head: head, path: path, query: query, host: host, contentLength: contentLength)
+        if let plan = config.plugins {
+            guard let vm = loop.pluginVM(for: plan) else { return perform(machine.reject(.pluginFailure, close: false)) }
+            return runPlugins(request, config: config, plan: plan, vm: vm)
+        }
+        guard let (match, route) = self.route(request, config: config) else {
             return perform(machine.reject(.noRoute, close: false))
         }
-        let route = config.runtime.routes[match.routeIndex]
-        guard let upstreamName = loop.upstreamName(for: route, generation: config.generation),
-            let upstreamSpec = config.runtime.upstreams[upstreamName]
-        else {
+        guard let upstreamName = loop.upstreamName(for: route, generation: config.generation) else {
             return perform(machine.reject(.noTarget, close: false))
         }
-        var selection = loop.targetSelection(for: upstreamSpec, generation: config.generation)
-        guard let targetIndex = selection.next() else { return perform(machine.reject(.noTarget, close: false)) }
-        let target = upstreamSpec.targets[targetIndex]
-        timeouts = upstreamSpec.timeouts
+        forward(request, config: config, route: route, match: match, upstreamName: upstreamName, plugins: nil)
+    }
 
-        var upstreamPath = path
-        if route.stripPrefix, let prefix = match.matchedPrefix {
-            upstreamPath = ProxyHandler.strip(prefix: prefix, from: path)
+    /// The parts of a request head the proxy works with.
+    private struct IncomingRequest {
+        let head: HTTPRequestHead
+        /// Normalised.
+        let path: String
+        let query: String?
+        /// Normalised, without port.
+        let host: String
+        let contentLength: Int?
+
+        var hasBody: Bool { (contentLength ?? 0) > 0 || head.headers.contains(name: "transfer-encoding") }
+        var expectsContinue: Bool {
+            head.version == .http1_1 && head.headers["expect"].contains { $0.lowercased() == "100-continue" }
         }
+    }
+
+    private func route(_ request: IncomingRequest, config: ServingConfig) -> (RouteMatch, CompiledRoute)? {
+        let head = request.head
+        guard
+            let match = config.router.match(
+                host: request.host, path: request.path, method: head.method.rawValue, header: { head.headers.first(name: $0) })
+        else { return nil }
+        return (match, config.runtime.routes[match.routeIndex])
+    }
+
+    /// Sends the request to its upstream: the target, the upstream head (with what
+    /// plugins changed), then a leased connection.
+    private func forward(
+        _ request: IncomingRequest, config: ServingConfig, route: CompiledRoute, match: RouteMatch, upstreamName: String,
+        plugins: PluginRequest?
+    ) {
+        let head = request.head
+        guard let upstreamSpec = config.runtime.upstreams[upstreamName] else {
+            return perform(machine.reject(.noTarget, close: false))
+        }
+        if let override = plugins?.targetOverride {
+            targetAddress = override
+        } else {
+            var selection = loop.targetSelection(for: upstreamSpec, generation: config.generation)
+            guard let targetIndex = selection.next() else { return perform(machine.reject(.noTarget, close: false)) }
+            targetAddress = upstreamSpec.targets[targetIndex].address
+        }
+        timeouts = upstreamSpec.timeouts
+        if let override = plugins?.timeoutsOverride {
+            timeouts = UpstreamTimeouts(
+                connect: .milliseconds(override.connect), read: .milliseconds(override.read), write: .milliseconds(override.write))
+        }
+
+        var upstreamPath = request.path
+        if route.stripPrefix, let prefix = match.matchedPrefix {
+            upstreamPath = ProxyHandler.strip(prefix: prefix, from: request.path)
+        }
+        if let path = plugins?.upstreamPath { upstreamPath = path }
+        let query = plugins?.upstreamRawQuery.map { $0.isEmpty ? nil : $0 } ?? request.query.map { ProxyHandler.encodedQuery($0) }
         let peer = context.channel.remoteAddress?.ipAddress
         let trusted = peer.map { address in config.runtime.proxy.trustedProxies.contains { $0.contains(address) } } ?? false
         let hostHeader =
-            route.preserveHost ? (head.headers.first(name: "host") ?? target.address) : (upstreamSpec.hostHeader ?? target.address)
+            route.preserveHost
+            ? (head.headers.first(name: "host") ?? targetAddress) : (upstreamSpec.hostHeader ?? targetAddress)
         var headers = ForwardedHeaders.upstreamRequestHeaders(
             from: head.headers, clientIP: peer, peerIsTrusted: trusted, host: hostHeader, scheme: server.scheme)
+        if let plugins { HeaderEdit.apply(plugins.allUpstreamHeaderEdits, to: &headers) }
         // Framing is the gateway's to set: a client may name Content-Length in
         // Connection, and a body sent up without framing would be read as a second request.
         headers.remove(name: "content-length")
-        if let contentLength {
+        headers.remove(name: "transfer-encoding")
+        if let replacement = plugins?.upstreamBody {
+            headers.add(name: "content-length", value: String(replacement.count))
+        } else if let contentLength = request.contentLength {
             headers.add(name: "content-length", value: String(contentLength))
         } else if head.headers.contains(name: "transfer-encoding") {
             headers.add(name: "transfer-encoding", value: "chunked")
         }
         // The gateway answers `Expect: 100-continue` itself (the upstream's interim
         // response would be dropped by the client codec).
-        let expectsContinue = head.headers["expect"].contains { $0.lowercased() == "100-continue" }
         headers.remove(name: "expect")
+        let method = plugins?.upstreamMethod.map { HTTPMethod(rawValue: $0) } ?? head.method
         let upstreamHead = HTTPRequestHead(
-            version: .http1_1, method: head.method,
-            uri: query.map { "\(upstreamPath)?\(ProxyHandler.encodedQuery($0))" } ?? upstreamPath,
-            headers: headers)
-        buffered.append(.head(upstreamHead))
-        let hasBody = (contentLength ?? 0) > 0 || head.headers.contains(name: "transfer-encoding")
-        replayableHead = !hasBody && [.GET, .HEAD, .OPTIONS].contains(head.method) ? upstreamHead : nil
-        targetAddress = target.address
+            version: .http1_1, method: method, uri: query.map { "\(upstreamPath)?\($0)" } ?? upstreamPath, headers: headers)
+        if let replacement = plugins?.upstreamBody {
+            // The client's body is read and dropped; the plugin's goes up instead.
+            discardClientBody = true
+            buffered = [.head(upstreamHead)]
+            if !replacement.isEmpty { buffered.append(.body(.byteBuffer(context.channel.allocator.buffer(bytes: replacement)))) }
+            buffered.append(.end(nil))
+        } else {
+            buffered.insert(.head(upstreamHead), at: 0)
+        }
+        let hasBody = plugins?.upstreamBody.map { !$0.isEmpty } ?? request.hasBody
+        replayableHead = !hasBody && [.GET, .HEAD, .OPTIONS].contains(method) ? upstreamHead : nil
+        if machine.state == .idle { machine.connecting() }
+        setHoldClientReads(true)
+        if request.expectsContinue && !continueSent && !discardClientBody { sendContinue() }
+        leaseUpstream(fresh: false)
+    }
+
+    private func sendContinue() {
+        continueSent = true
+        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
+    }
+
+    // MARK: Plugins
+
+    /// The request phases with plugins: rewrite (global instances), routing, access,
+    /// balancer; then the request goes up, or the plugins' own response comes back.
+    /// Body parts are buffered meanwhile (the exchange is `connecting`).
+    private func runPlugins(_ incoming: IncomingRequest, config: ServingConfig, plan: PluginPlan, vm: PluginVM) {
+        let head = incoming.head
+        let peer = context.channel.remoteAddress
+        let peerIP = peer?.ipAddress ?? ""
+        let trusted = peer?.ipAddress.map { address in config.runtime.proxy.trustedProxies.contains { $0.contains(address) } } ?? false
+        let request = PluginRequest(
+            method: head.method.rawValue, scheme: server.scheme, host: incoming.host, port: context.channel.localAddress?.port ?? 0,
+            path: incoming.path, rawQuery: incoming.query ?? "", headers: head.headers, httpVersion: head.version,
+            clientIP: peerIP, clientPort: peer?.port ?? 0,
+            forwardedIP: trusted
+                ? ForwardedHeaders.forwardedClient(head.headers, peer: peerIP) { hop in
+                    config.runtime.proxy.trustedProxies.contains { $0.contains(hop) }
+                } : peerIP)
+        request.consumers = plan.consumers
+        request.knownUpstreams = plan.upstreamNames
+        let exchange = PluginExchange(vm: vm, plan: plan, request: request)
+        exchange.responseHasBody = head.method != .HEAD
+        plugin = exchange
         machine.connecting()
         setHoldClientReads(true)
-        if expectsContinue && head.version == .http1_1 {
-            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
+        request.requestBody = { [weak self, unowned exchange] in
+            guard let self, plugin === exchange else { return }
+            exchange.collectingBody = true
+            if incoming.expectsContinue && !continueSent { sendContinue() }
+            if machine.requestEnded {
+                deliverBody(to: exchange)
+            } else {
+                setHoldClientReads(false)
+            }
         }
 
-        leaseUpstream(fresh: false)
+        vm.runPhase(.rewrite, chain: plan.rewriteChain, plan: plan, request: request) { [self] outcome in
+            guard plugin === exchange, machine.state == .connecting else { return }
+            guard case .proceed = outcome else { return respondFromPlugins(exchange, outcome) }
+            guard let (match, route) = self.route(incoming, config: config) else {
+                return respondFromPlugins(exchange, error: .noRoute)
+            }
+            guard let upstreamName = loop.upstreamName(for: route, generation: config.generation) else {
+                return respondFromPlugins(exchange, error: .noTarget)
+            }
+            let spec = config.runtime.routeSpecs[match.routeIndex]
+            request.route = PluginRequest.RouteInfo(name: route.name, upstream: upstreamName, hosts: spec.hosts, paths: spec.paths)
+            exchange.chain = plan.chain(routeIndex: match.routeIndex, upstream: upstreamName)
+            vm.runPhase(.access, chain: exchange.chain, plan: plan, request: request) { [self] outcome in
+                guard plugin === exchange, machine.state == .connecting else { return }
+                guard case .proceed = outcome else { return respondFromPlugins(exchange, outcome) }
+                let chosen = request.upstreamOverride ?? upstreamName
+                if let upstream = config.runtime.upstreams[chosen], exchange.chain.has(.balancer) {
+                    request.balancerTargets = upstream.targets.map {
+                        PluginRequest.TargetInfo(address: $0.address, weight: $0.weight, healthy: true)
+                    }
+                }
+                vm.runPhase(.balancer, chain: exchange.chain, plan: plan, request: request) { [self] outcome in
+                    guard plugin === exchange, machine.state == .connecting else { return }
+                    if case .failed = outcome { return respondFromPlugins(exchange, outcome) }
+                    forward(incoming, config: config, route: route, match: match, upstreamName: chosen, plugins: request)
+                }
+            }
+        }
+    }
+
+    /// Hands the buffered body to the plugin that asked for it.
+    private func deliverBody(to exchange: PluginExchange) {
+        var bytes: [UInt8] = []
+        for part in buffered {
+            if case .body(.byteBuffer(let buffer)) = part { bytes += buffer.readableBytesView }
+        }
+        exchange.request.bodyArrived(bytes)
+    }
+
+    private func respondFromPlugins(_ exchange: PluginExchange, _ outcome: PluginPhaseOutcome) {
+        switch outcome {
+        case .exited:
+            let exit = exchange.request.exit!
+            var headers = HTTPHeaders()
+            for (name, value) in exit.headers { headers.add(name: name, value: value) }
+            respondFromPlugins(exchange, status: exit.status, headers: headers, body: exit.body)
+        case .failed:
+            respondFromPlugins(exchange, error: .pluginFailure)
+        case .proceed:
+            preconditionFailure("a proceeding phase is not a response")
+        }
+    }
+
+    private func respondFromPlugins(_ exchange: PluginExchange, error: GatewayError) {
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "application/json")
+        respondFromPlugins(exchange, status: Int(error.status.code), headers: headers, body: Array(error.body.utf8))
+    }
+
+    /// A response made here (a plugin's exit, a failed hook, no route) still goes
+    /// through the header_filter and body_filter hooks (SPEC §3), then out.
+    private func respondFromPlugins(_ exchange: PluginExchange, status: Int, headers: HTTPHeaders, body: [UInt8]) {
+        let request = exchange.request
+        request.clientResponse = (request.pendingResponseStatus ?? status, headers)
+        for edit in request.pendingResponseEdits { edit.apply(to: &request.clientResponse!.headers) }
+        request.pendingResponseEdits = []
+        request.pendingResponseStatus = nil
+        exchange.vm.runPhase(.headerFilter, chain: exchange.chain, plan: exchange.plan, request: request) { [self] outcome in
+            guard plugin === exchange else { return }
+            var failed = false
+            if case .failed = outcome {
+                failed = true
+                let error = GatewayError.pluginFailure
+                request.clientResponse = (Int(error.status.code), ["content-type": "application/json"])
+            }
+            let content = failed ? Array(GatewayError.pluginFailure.body.utf8) : body
+            let send: ([UInt8]) -> Void = { [self] finalBody in
+                guard plugin === exchange else { return }
+                let response = PluginMadeResponse(
+                    status: request.clientResponse!.status, headers: request.clientResponse!.headers, body: finalBody)
+                perform(machine.reject(GatewayError(plugin: response), close: false))
+            }
+            guard exchange.chain.has(.bodyFilter), exchange.responseHasBody else { return send(content) }
+            exchange.vm.runBodyFilter(chain: exchange.chain, plan: exchange.plan, request: request, chunk: content, eof: true) {
+                result in
+                switch result {
+                case .success(let filtered): send(filtered)
+                case .failure: send(content)
+                }
+            }
+        }
+    }
+
+    /// The current request's plugins are done with it: the log hooks run.
+    private func finishPlugins() {
+        guard let exchange = plugin else { return }
+        plugin = nil
+        exchange.finish()
     }
 
     private func leaseUpstream(fresh: Bool) {
@@ -191,8 +394,9 @@ final class ProxyHandler: ChannelDuplexHandler {
         case .discard:
             return
         case .buffer:
-            buffered.append(.body(.byteBuffer(buffer)))
+            if !discardClientBody { buffered.append(.body(.byteBuffer(buffer))) }
         case .forward:
+            if discardClientBody { return }
             upstream?.channel.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil)
         case .reject(let action):
             dropUpstream()
@@ -207,9 +411,10 @@ final class ProxyHandler: ChannelDuplexHandler {
         case .none:
             return
         case .buffer:
-            buffered.append(.end(trailers))
+            if !discardClientBody { buffered.append(.end(trailers)) }
+            if let exchange = plugin, exchange.collectingBody, exchange.request.body == nil { deliverBody(to: exchange) }
         case .forward(let armRead):
-            upstream?.channel.write(HTTPClientRequestPart.end(trailers), promise: nil)
+            if !discardClientBody { upstream?.channel.write(HTTPClientRequestPart.end(trailers), promise: nil) }
             if !inClientReadBatch { upstream?.channel.flush() }
             if armRead { armReadTimer() }
         case .finishRejected(let close):
@@ -242,43 +447,140 @@ final class ProxyHandler: ChannelDuplexHandler {
     // MARK: Upstream -> gateway
 
     func upstreamReceived(_ part: HTTPClientResponsePart) {
+        if let exchange = plugin, exchange.busy || !exchange.pending.isEmpty {
+            exchange.pending.append(part)
+            return
+        }
         switch part {
         case .head(let head):
-            var headers = head.headers
-            ForwardedHeaders.removeHopByHop(&headers)
-            let needsClose = clientVersion == .http1_0 && !headers.contains(name: "content-length")
-            guard case .send(let close) = machine.responseHead(upstreamKeepAlive: head.isKeepAlive, needsCloseToDelimit: needsClose)
-            else { return }
-            armReadTimer()
-            ForwardedHeaders.appendVia(&headers, version: "\(head.version.major).\(head.version.minor)")
-            if close {
-                headers.replaceOrAdd(name: "connection", value: "close")
-            } else if clientVersion == .http1_0 {
-                headers.replaceOrAdd(name: "connection", value: "keep-alive")
-            }
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: clientVersion, status: head.status, headers: headers))), promise: nil)
+            receivedResponseHead(head)
         case .body(let buffer):
             guard machine.responseBodyAccepted() else { return }
             armReadTimer()
-            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-            if !context.channel.isWritable {
-                // A slow client is not a slow upstream: no read timeout while we hold reads.
-                upstream?.handler.setHoldReads(true)
-                readTimer.cancel()
+            if let exchange = plugin, exchange.filtersBody {
+                return filterResponseBody(exchange, Array(buffer.readableBytesView), eof: false) {}
             }
+            writeResponseBody(buffer)
         case .end(let trailers):
-            guard case .finish(let reuse, let close) = machine.responseEnd() else { return }
-            readTimer.cancel()
-            writeTimer.cancel()
-            if let connection = upstream {
-                upstream = nil
-                loop.pool.release(connection, reusable: reuse)
+            guard machine.responseBodyAccepted() else { return }
+            if let exchange = plugin, exchange.filtersBody {
+                return filterResponseBody(exchange, [], eof: true) { [self] in finishResponse(trailers) }
             }
-            if !close { becameIdle() }
-            // Written last: the write may deliver the next pipelined head to this
-            // handler before it returns.
-            writeResponseEnd(trailers, thenClose: close)
+            finishResponse(trailers)
         }
+    }
+
+    private func receivedResponseHead(_ head: HTTPResponseHead) {
+        var headers = head.headers
+        ForwardedHeaders.removeHopByHop(&headers)
+        let exchange = plugin
+        if let exchange {
+            exchange.responseHasBody =
+                exchange.responseHasBody && head.status != .noContent && head.status != .notModified && head.status.code >= 200
+            // A body filter may change the length: the response is chunked (or, for an
+            // HTTP/1.0 client, delimited by the close).
+            if exchange.filtersBody { headers.remove(name: "content-length") }
+        }
+        let needsClose = clientVersion == .http1_0 && !headers.contains(name: "content-length")
+        guard case .send(let close) = machine.responseHead(upstreamKeepAlive: head.isKeepAlive, needsCloseToDelimit: needsClose)
+        else { return }
+        armReadTimer()
+        ForwardedHeaders.appendVia(&headers, version: "\(head.version.major).\(head.version.minor)")
+        if close {
+            headers.replaceOrAdd(name: "connection", value: "close")
+        } else if clientVersion == .http1_0 {
+            headers.replaceOrAdd(name: "connection", value: "keep-alive")
+        }
+        guard let exchange, exchange.filtersResponse else {
+            return context.write(wrapOutboundOut(.head(HTTPResponseHead(version: clientVersion, status: head.status, headers: headers))), promise: nil)
+        }
+        let request = exchange.request
+        request.serviceResponse = (Int(head.status.code), head.headers)
+        request.clientResponse = (request.pendingResponseStatus ?? Int(head.status.code), headers)
+        for edit in request.pendingResponseEdits { edit.apply(to: &request.clientResponse!.headers) }
+        request.pendingResponseEdits = []
+        request.pendingResponseStatus = nil
+        exchange.busy = true
+        upstream?.handler.setHoldReads(true)
+        exchange.vm.runPhase(.headerFilter, chain: exchange.chain, plan: exchange.plan, request: request) { [self] outcome in
+            guard plugin === exchange else { return }
+            exchange.busy = false
+            if case .failed = outcome {
+                // The head is not out yet: the client gets the 500, and the connection
+                // closes (the upstream's body has nowhere to go).
+                dropUpstream()
+                machine.closed()
+                sendError(.pluginFailure, thenClose: true)
+                return
+            }
+            let response = request.clientResponse!
+            context.write(
+                wrapOutboundOut(
+                    .head(HTTPResponseHead(version: clientVersion, status: HTTPResponseStatus(statusCode: response.status), headers: response.headers))),
+                promise: nil)
+            context.flush()
+            resumeResponse(exchange)
+        }
+    }
+
+    private func writeResponseBody(_ buffer: ByteBuffer) {
+        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        if !context.channel.isWritable {
+            // A slow client is not a slow upstream: no read timeout while we hold reads.
+            upstream?.handler.setHoldReads(true)
+            readTimer.cancel()
+        }
+    }
+
+    /// Runs the body_filter hooks over a chunk, writes what they return, then goes on
+    /// with the parts that arrived meanwhile.
+    private func filterResponseBody(_ exchange: PluginExchange, _ chunk: [UInt8], eof: Bool, then: @escaping () -> Void) {
+        exchange.busy = true
+        upstream?.handler.setHoldReads(true)
+        exchange.vm.runBodyFilter(chain: exchange.chain, plan: exchange.plan, request: exchange.request, chunk: chunk, eof: eof) {
+            [self] result in
+            guard plugin === exchange else { return }
+            exchange.busy = false
+            switch result {
+            case .success(let output):
+                if !output.isEmpty {
+                    context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: output)))), promise: nil)
+                    context.flush()
+                }
+                then()
+                resumeResponse(exchange)
+            case .failure:
+                // Part of the response is out: it cannot be completed.
+                closeEverything()
+            }
+        }
+    }
+
+    /// Processes the response parts that waited for a hook, in order.
+    private func resumeResponse(_ exchange: PluginExchange) {
+        while plugin === exchange, !exchange.busy, !exchange.pending.isEmpty {
+            upstreamReceived(exchange.pending.removeFirst())
+        }
+        if plugin === exchange, !exchange.busy, let upstream {
+            upstream.handler.setHoldReads(!context.channel.isWritable)
+        }
+    }
+
+    private func finishResponse(_ trailers: HTTPHeaders?) {
+        guard case .finish(let reuse, let close) = machine.responseEnd() else { return }
+        readTimer.cancel()
+        writeTimer.cancel()
+        if let connection = upstream {
+            upstream = nil
+            loop.pool.release(connection, reusable: reuse)
+        }
+        let finishing = plugin
+        plugin = nil
+        if !close { becameIdle() }
+        // Written last: the write may deliver the next pipelined head to this
+        // handler before it returns.
+        writeResponseEnd(trailers, thenClose: close)
+        finishing?.finish()
     }
 
     func upstreamReadComplete() {
@@ -323,9 +625,13 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     /// Writes a whole gateway-made response.
     private func sendError(_ error: GatewayError, thenClose close: Bool) {
+        // Taken first: writing the end may deliver the next pipelined request's head.
+        let finishing = plugin
+        plugin = nil
+        defer { finishing?.finish() }
         let head = error.responseHead(version: clientVersion, close: close)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: error.body)))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: error.bodyBytes)))), promise: nil)
         writeResponseEnd(nil, thenClose: close)
     }
 
@@ -357,6 +663,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     private func closeEverything() {
+        finishPlugins()
         dropUpstream()
         machine.closed()
         context.close(promise: nil)
@@ -434,6 +741,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         writeTimer.stop()
         dropUpstream()
         machine.closed()
+        finishPlugins()
         context.fireChannelInactive()
     }
 

@@ -1,17 +1,30 @@
 import MoongateCore
+import MoongateScripting
 import NIOConcurrencyHelpers
 
-/// One generation of configuration as the data plane serves it: the compiled config
-/// plus its router. Immutable; a reload publishes a new one.
+/// One generation of configuration as the data plane serves it: the compiled config,
+/// its router, and the plugin plan (which plugins run for which route, with which
+/// scripts). Immutable; a reload of the config or of the scripts publishes a new one.
 public final class ServingConfig: Sendable {
     public let generation: Int
     public let runtime: RuntimeConfig
     public let router: Router
+    /// Nil or empty when no plugin runs: requests skip the plugin machinery.
+    public let plugins: PluginPlan?
 
-    public init(generation: Int, runtime: RuntimeConfig) throws {
+    public init(generation: Int, runtime: RuntimeConfig, plugins: PluginPlan? = nil) throws {
         self.generation = generation
         self.runtime = runtime
         self.router = try Router(routes: runtime.routeSpecs)
+        self.plugins = plugins.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The same configuration with another plugin plan (a scripts reload).
+    public init(generation: Int, reusing previous: ServingConfig, plugins: PluginPlan?) {
+        self.generation = generation
+        self.runtime = previous.runtime
+        self.router = previous.router
+        self.plugins = plugins.flatMap { $0.isEmpty ? nil : $0 }
     }
 }
 

@@ -1,4 +1,5 @@
 import MoongateCore
+import MoongateScripting
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
@@ -19,7 +20,7 @@ struct ProxyHandlerEmbeddedTests {
         let channel = EmbeddedChannel()
         let server = ServerState(scheme: "http")
         let handler = ProxyHandler(
-            store: store, loop: LoopContext(eventLoop: channel.eventLoop), server: server, activity: ConnectionActivity())
+            store: store, loop: LoopContext(eventLoop: channel.eventLoop, plugins: PluginServices()), server: server, activity: ConnectionActivity())
         try channel.pipeline.syncOperations.addHandler(handler)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         return (channel, handler, server)

@@ -36,11 +36,16 @@ enum PDKRequest {
         }
         pdk.registerRequest("gate.request.get_body", [.rewrite, .access]) { call, request in
             if let body = request.body { return call.return(.string(body)) }
+            if !request.bodyRequested {
+                request.bodyRequested = true
+                request.requestBody?()
+                // A body already complete arrives at once.
+                if let body = request.body { return call.return(.string(body)) }
+            }
             guard let handle = call.suspend() else {
                 return .error("gate.request.get_body cannot wait here (inside a metamethod or iterator)")
             }
             request.bodyWaiters.append { bytes in handle.resume(with: [.string(bytes)]) }
-            if request.bodyWaiters.count == 1 { request.requestBody?() }
             return .yield
         }
     }

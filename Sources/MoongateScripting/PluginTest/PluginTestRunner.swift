@@ -47,9 +47,11 @@ public final class PluginTestRunner {
     ///   - plugin: the plugin's name (its file is found in `scripts`).
     ///   - config: the instance config (validated by the plugin's schema).
     ///   - upstreams: names `gate.service.set_upstream` accepts; the first is the route's.
+    ///   - alongside: other plugin instances on the same route (an auth plugin in front of acl).
     public init(
         plugin: String, scripts: ScriptSet, config: [String: ConfigValue], consumers: [ConsumerConfig] = [],
-        upstreams: [String] = ["default"], routeName: String = "test-route", limits: ScriptLimitsConfig = ScriptLimitsConfig()
+        upstreams: [String] = ["default"], routeName: String = "test-route", limits: ScriptLimitsConfig = ScriptLimitsConfig(),
+        alongside: [PluginInstanceConfig] = []
     ) throws(PluginTestSetupError) {
         let services = PluginServices(maxSharedKeys: limits.sharedKeys)
         let generation: ScriptGeneration
@@ -67,7 +69,7 @@ public final class PluginTestRunner {
         }
         let route = CompiledRoute(
             name: routeName, upstreams: [WeightedUpstream(name: upstreamNames[0], weight: 100)],
-            plugins: [PluginInstanceConfig(name: plugin, config: config)])
+            plugins: [PluginInstanceConfig(name: plugin, config: config)] + alongside)
         let runtime = RuntimeConfig(
             proxy: ProxySettings(), routeSpecs: [RouteSpec(name: routeName, paths: ["/"])], routes: [route], upstreams: specs,
             consumers: consumers)
@@ -97,7 +99,8 @@ public final class PluginTestRunner {
     }
 
     deinit {
-        try? group.syncShutdownGracefully()
+        // The last reference may go on the runner's own loop (a finishing run holds it).
+        group.shutdownGracefully { _ in }
     }
 
     /// Runs the phases for `input`; waits (the hooks may sleep or wait on mocks).

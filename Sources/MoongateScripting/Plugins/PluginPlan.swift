@@ -50,6 +50,8 @@ public final class PluginPlan: Sendable {
     public let upstreamNames: Set<String>
     /// Global instances with a rewrite hook (they run before routing).
     public let rewriteChain: PluginChain
+    /// Every global instance: the chain of a request that ends before routing.
+    public let globalChain: PluginChain
     /// Route index -> upstream name -> chain.
     private let chains: [[String: PluginChain]]
     /// No plugin runs for any request: the proxy skips the plugin machinery entirely.
@@ -108,7 +110,8 @@ public final class PluginPlan: Sendable {
             chains.append(perUpstream)
         }
         guard problems.isEmpty else { return .failure(ScriptGenerationError(problems: problems)) }
-        let rewrite = PluginChain(global.values.compactMap { $0 }.filter { instances[$0].plugin.phases.contains(.rewrite) }, of: instances)
+        let globalIndices = global.values.compactMap { $0 }
+        let rewrite = PluginChain(globalIndices.filter { instances[$0].plugin.phases.contains(.rewrite) }, of: instances)
         let id = lastID.withLockedValue { value in
             value += 1
             return value
@@ -116,12 +119,13 @@ public final class PluginPlan: Sendable {
         return .success(
             PluginPlan(
                 id: id, generation: generation, instances: instances, consumers: ConsumerIndex(runtime.consumers),
-                upstreamNames: Set(runtime.upstreams.keys), rewriteChain: rewrite, chains: chains))
+                upstreamNames: Set(runtime.upstreams.keys), rewriteChain: rewrite,
+                globalChain: PluginChain(globalIndices, of: instances), chains: chains))
     }
 
     private init(
         id: Int, generation: ScriptGeneration, instances: [PluginInstance], consumers: ConsumerIndex, upstreamNames: Set<String>,
-        rewriteChain: PluginChain, chains: [[String: PluginChain]]
+        rewriteChain: PluginChain, globalChain: PluginChain, chains: [[String: PluginChain]]
     ) {
         self.id = id
         self.generation = generation
@@ -129,6 +133,7 @@ public final class PluginPlan: Sendable {
         self.consumers = consumers
         self.upstreamNames = upstreamNames
         self.rewriteChain = rewriteChain
+        self.globalChain = globalChain
         self.chains = chains
         isEmpty = instances.isEmpty
     }

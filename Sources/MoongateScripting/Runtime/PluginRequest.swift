@@ -78,7 +78,7 @@ public final class PluginRequest: PluginRunContext {
         guard let consumer, let username = consumer["username"]?.stringValue else { return [] }
         var edits: [HeaderEdit] = [.set("X-Consumer-Username", username)]
         if case .array(let groups) = consumer["groups"] ?? .nil, !groups.isEmpty {
-            edits.append(.set("X-Consumer-Groups", groups.compactMap(\.stringValue).joined(separator: ",")))
+            edits.append(.set("X-Consumer-Groups", groups.compactMap(\.stringValue).joined(separator: ", ")))
         } else {
             edits.append(.clear("X-Consumer-Groups"))
         }
@@ -99,6 +99,7 @@ public final class PluginRequest: PluginRunContext {
 
     /// The client's body once complete (`gate.request.get_body`).
     public var body: [UInt8]?
+    var bodyRequested = false
     /// Runs waiting for the body to complete.
     var bodyWaiters: [([UInt8]) -> Void] = []
     /// Set by the proxy: starts collecting the body (answers through `bodyArrived`).
