@@ -81,6 +81,8 @@ let package = Package(
                 "MoongateProxy",
                 "MoongateScripting",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -32,6 +32,8 @@ final class LuaCoroutine {
     /// What the driver attached to this run (a request, a timer): host functions read
     /// it through `LuaCall.runContext`. Released when the run ends.
     var context: AnyObject?
+    /// Values of a resume that came before the run had yielded (see `drive`).
+    private var earlyResume: [LuaValue]?
 
     enum State { case idle, running, preempted, waiting }
 
@@ -50,6 +52,7 @@ final class LuaCoroutine {
             throw .conversion(message: "too many arguments")
         }
         generation &+= 1
+        earlyResume = nil
         if holdingVM { activeVM = vm }
         ticks = 0
         instructionsLeft = vm.limits.instructions
@@ -132,6 +135,15 @@ final class LuaCoroutine {
             case .waiting:
                 if requeue == nil {
                     finish(.failure(.runtime(message: "a host function waited in a synchronous run", traceback: "")))
+                    return
+                }
+                // The wait was over before the host function returned (a future that was
+                // already complete): continue at once with its values.
+                if let values = earlyResume {
+                    earlyResume = nil
+                    for value in values { value.push(onto: thread) }
+                    count = Int32(values.count)
+                    continue
                 }
                 return
             case .preempted:
@@ -152,8 +164,14 @@ final class LuaCoroutine {
 
     /// Continues a run parked by a host function, passing it `values`.
     func resumeFromHost(generation expected: UInt64, values: [LuaValue]) -> Bool {
-        guard generation == expected, state == .waiting else { return false }
+        guard generation == expected else { return false }
         if values.count >= 16, lua_checkstack(thread, Int32(values.count)) == 0 { return false }
+        if state == .running && earlyResume == nil {
+            // Called from inside the host function that is about to answer `.yield`.
+            earlyResume = values
+            return true
+        }
+        guard state == .waiting else { return false }
         for value in values { value.push(onto: thread) }
         vm.isRunning = true
         drive(argumentCount: Int32(values.count))

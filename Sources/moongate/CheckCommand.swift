@@ -1,11 +1,13 @@
 import ArgumentParser
 import MoongateCore
+import MoongateScripting
 
-/// `moongate check`: validates the configuration (and, once plugins land, compiles
-/// every script). Prints `file:line: message` per problem; exit 0 or 1 (SPEC §1).
+/// `moongate check`: validates the configuration, compiles every script and validates
+/// every plugin instance against its plugin's schema. Prints `file:line: message` per
+/// problem; exit 0 or 1 (SPEC §1).
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "check", abstract: "Validate the configuration; print file:line: message for each problem.")
+        commandName: "check", abstract: "Validate the configuration and compile every script; print file:line: message for each problem.")
 
     @OptionGroup var options: ConfigOptions
 
@@ -24,7 +26,16 @@ struct CheckCommand: ParsableCommand {
             print("\(error)")
             throw MoongateExit.invalidInput
         }
-        let outcome = ConfigCompiler.compile(document, previous: nil)
+        let loading = ScriptLoading(extraPaths: options.scripts)
+        let generation: ScriptGeneration
+        switch loading.compile(document.scripts.model ?? ScriptsConfig(), number: 1, services: PluginServices()) {
+        case .success(let compiled):
+            generation = compiled
+        case .failure(let error):
+            for problem in error.problems { print(problem) }
+            throw MoongateExit.invalidInput
+        }
+        let outcome = ConfigCompiler.compile(document, previous: nil, plugins: PluginInstanceChecker(generation: generation))
         if outcome.rejected.isEmpty {
             do {
                 _ = try Router(routes: outcome.runtime.routeSpecs)
@@ -32,7 +43,9 @@ struct CheckCommand: ParsableCommand {
                 print("\(path): \(error)")
                 throw MoongateExit.invalidInput
             }
-            print("\(path): ok (\(outcome.runtime.routes.count) routes, \(outcome.runtime.upstreams.count) upstreams)")
+            print(
+                "\(path): ok (\(outcome.runtime.routes.count) routes, \(outcome.runtime.upstreams.count) upstreams, "
+                    + "\(generation.plugins.count) plugins)")
             return
         }
         for issue in outcome.rejected { print(issue.description) }

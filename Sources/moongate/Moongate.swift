@@ -11,7 +11,7 @@ struct Moongate: AsyncParsableCommand {
         commandName: "moongate",
         abstract: "A programmable API gateway and Kubernetes ingress controller, extended with Lua 5.4.",
         version: MoongateVersion.number,
-        subcommands: [RunCommand.self, CheckCommand.self, VersionCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, PluginCommand.self, VersionCommand.self]
     )
 
     /// SPEC §1 exit codes: 0 ok, 1 invalid input, 2 usage error, 3 runtime failure.

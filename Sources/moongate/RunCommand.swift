@@ -3,6 +3,7 @@ import Dispatch
 import Logging
 import MoongateCore
 import MoongateProxy
+import MoongateScripting
 import NIOCore
 import NIOPosix
 
@@ -50,7 +51,21 @@ struct RunCommand: AsyncParsableCommand {
             throw MoongateExit.invalidInput
         }
 
-        let outcome = ConfigCompiler.compile(document, previous: nil)
+        // Scripts first: the configuration's plugin instances are validated against them.
+        let services = PluginServices(
+            maxSharedKeys: (document.scripts.model ?? ScriptsConfig()).limits.sharedKeys, logger: Logger(label: "moongate.plugins"))
+        let loading = ScriptLoading(extraPaths: options.scripts)
+        let generation: ScriptGeneration
+        switch loading.compile(document.scripts.model ?? ScriptsConfig(), number: 1, services: services) {
+        case .success(let compiled):
+            generation = compiled
+        case .failure(let error):
+            for problem in error.problems { printError(problem) }
+            printError("moongate: the scripts do not compile; nothing started")
+            throw MoongateExit.invalidInput
+        }
+
+        let outcome = ConfigCompiler.compile(document, previous: nil, plugins: PluginInstanceChecker(generation: generation))
         for issue in outcome.rejected { printError(issue.description) }
         if !outcome.rejected.isEmpty && !allowPartial {
             printError("moongate: \(outcome.rejected.count) configuration error(s); nothing started (use --allow-partial to start with the valid objects)")
@@ -66,12 +81,13 @@ struct RunCommand: AsyncParsableCommand {
 
         let store: ConfigStore
         do {
-            store = ConfigStore(try ServingConfig(generation: 1, runtime: outcome.runtime))
+            let plan = try PluginPlan.build(outcome.runtime, generation: generation).get()
+            store = ConfigStore(try ServingConfig(generation: 1, runtime: outcome.runtime, plugins: plan))
         } catch {
             printError("moongate: \(error)")
             throw MoongateExit.invalidInput
         }
-        let server = GatewayServer(store: store, group: eventLoops)
+        let server = GatewayServer(store: store, group: eventLoops, plugins: services)
         let bound: [SocketAddress]
         do {
             bound = try await server.start()
@@ -87,15 +103,19 @@ struct RunCommand: AsyncParsableCommand {
                 "routes": .stringConvertible(runtime.routes.count),
                 "upstreams": .stringConvertible(runtime.upstreams.count),
                 "workers": .stringConvertible(group == nil ? workers : System.coreCount),
+                "plugins": .stringConvertible(generation.plugins.count),
             ])
 
-        let reloader = Reloader(source: source, store: store, logger: logger)
+        let reloader = GatewayReloader(
+            source: source, store: store, generation: generation, services: services, loading: loading, logger: logger)
+        reloader.startWatching()
         let signals = SignalWaiter()
         while true {
             switch await signals.next() {
             case .reload:
-                reloader.reload()
+                reloader.reloadConfiguration()
             case .stop:
+                reloader.stopWatching()
                 logger.info("draining", metadata: ["timeout": .string("\(store.current.runtime.proxy.drainTimeout)")])
                 await server.drain(timeout: store.current.runtime.proxy.drainTimeout)
                 try? await quickstartOrigin?.close()
@@ -103,45 +123,6 @@ struct RunCommand: AsyncParsableCommand {
                 logger.info("stopped")
                 return
             }
-        }
-    }
-}
-
-/// SIGHUP: re-reads the configuration file and publishes what is valid (SPEC §2 reload
-/// rules); a document that does not parse changes nothing.
-struct Reloader {
-    let source: ConfigChoice
-    let store: ConfigStore
-    let logger: Logger
-
-    func reload() {
-        guard case .file(let path) = source else {
-            logger.info("reload: the built-in quickstart has no file to reload")
-            return
-        }
-        let document: ConfigDocument
-        do {
-            document = try ConfigLoader.load(path: path)
-        } catch {
-            logger.error("reload failed, keeping the current configuration", metadata: ["error": .string("\(error)")])
-            return
-        }
-        let current = store.current
-        let outcome = ConfigCompiler.compile(document, previous: current.runtime)
-        for issue in outcome.rejected {
-            logger.error("reload: object rejected", metadata: ["issue": .string(issue.description)])
-        }
-        do {
-            store.publish(try ServingConfig(generation: current.generation + 1, runtime: outcome.runtime))
-            logger.info(
-                "reloaded",
-                metadata: [
-                    "generation": .stringConvertible(current.generation + 1),
-                    "routes": .stringConvertible(outcome.runtime.routes.count),
-                    "rejected": .stringConvertible(outcome.rejected.count),
-                ])
-        } catch {
-            logger.error("reload failed, keeping the current configuration", metadata: ["error": .string("\(error)")])
         }
     }
 }

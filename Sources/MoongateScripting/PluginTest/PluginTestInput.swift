@@ -44,7 +44,8 @@ public struct PluginTestInput: Sendable {
 
     public init() {}
 
-    static let keys = ["method", "path", "headers", "body", "client_ip", "route", "mocks", "upstream_response"]
+    /// `consumers` is read by the command (it has the shape of moongate.yaml's).
+    static let keys = ["method", "path", "headers", "body", "client_ip", "route", "mocks", "upstream_response", "consumers"]
 
     /// Reads the request file's text (YAML, or JSON, which is YAML too).
     public static func parse(_ text: String, file: String) throws(PluginTestInputError) -> PluginTestInput {
@@ -99,6 +100,8 @@ public struct PluginTestInput: Sendable {
                 }
             case "upstream_response":
                 input.upstreamResponse = try response(value) { fail(key, $0, value) }
+            case "consumers":
+                continue
             default:
                 throw fail(key, "unknown field (expected one of \(keys.joined(separator: ", ")))", keyNode)
             }

@@ -1,4 +1,5 @@
 import LuaKit
+import Logging
 import MoongateCore
 import NIOCore
 import NIOHTTP1
@@ -53,7 +54,9 @@ public final class PluginTestRunner {
         upstreams: [String] = ["default"], routeName: String = "test-route", limits: ScriptLimitsConfig = ScriptLimitsConfig(),
         alongside: [PluginInstanceConfig] = []
     ) throws(PluginTestSetupError) {
-        let services = PluginServices(maxSharedKeys: limits.sharedKeys)
+        // Logs go into the outcome, not to the terminal.
+        let services = PluginServices(
+            maxSharedKeys: limits.sharedKeys, logger: Logger(label: "moongate.plugin-test", factory: { _ in SwiftLogNoOpLogHandler() }))
         let generation: ScriptGeneration
         switch ScriptGeneration.compile(scripts, limits: limits, number: 1, services: services) {
         case .success(let compiled): generation = compiled
