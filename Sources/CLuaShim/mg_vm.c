@@ -26,6 +26,7 @@ static void *mg_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         size_t after = vm->mem_used - old + nsize;
         if (after > vm->mem_cap) {
             if (vm->allow_fail) {
+                vm->cap_refused = 1;
                 if (vm->aborting != MG_ABORT_MEMORY) {
                     // Lua retries a refused request once, after a full collection. The
                     // second refusal of the same request means the run is out of memory.
@@ -137,6 +138,7 @@ static void mg_begin(mg_vm *vm, lua_State *L, uint32_t ticks, int64_t instructio
     vm->aborting = MG_ABORT_NONE;
     vm->over_cap = 0;
     vm->last_refused = 0;
+    vm->cap_refused = 0;
     vm->instructions_left = instructions_left;
     vm->yield_kind = MG_YIELD_USER;
     atomic_store_explicit(&vm->pending, 0, memory_order_relaxed);

@@ -113,6 +113,11 @@ public final class LuaVM {
         case MG_ABORT_INSTRUCTIONS: return .instructionLimit(traceback: traceback)
         case MG_ABORT_MEMORY: return .memoryLimit(traceback: traceback)
         default:
+            // A buffer growth the cap refused (string.rep, table.concat...) raises a plain
+            // "not enough memory" error without Lua's retry: still the memory cap.
+            if raw.pointee.cap_refused != 0 && message.contains("not enough memory") {
+                return .memoryLimit(traceback: traceback)
+            }
             // The message handler appends the traceback; keep the first line apart.
             return .runtime(message: Self.firstPart(of: message), traceback: traceback)
         }

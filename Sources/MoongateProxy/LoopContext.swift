@@ -15,9 +15,19 @@ final class LoopContext {
     /// started with, so a replaced VM lives until its last request ends.
     private var pluginVM: PluginVM?
 
+    private let sliceRequeue: SliceRequeue
+
     init(eventLoop: EventLoop, plugins: PluginServices) {
         pool = UpstreamPool(eventLoop: eventLoop)
         pluginEnvironment = PluginVMEnvironment(eventLoop: eventLoop, services: plugins, http: PDKHTTPClient())
+        let requeue = SliceRequeue(eventLoop: eventLoop)
+        sliceRequeue = requeue
+        pluginEnvironment.requeue = { step in requeue.enqueue(step) }
+        if eventLoop.inEventLoop {
+            requeue.start()
+        } else {
+            eventLoop.execute { requeue.start() }
+        }
     }
 
     /// This loop's VM for `plan`'s script generation, with `plan` installed; nil (and

@@ -17,12 +17,16 @@ enum ConfigChoice {
         return .quickstart
     }
 
-    /// The quickstart: `/hello` answered by the built-in echo upstream.
+    /// The quickstart: `/hello` answered by the built-in echo upstream, with the
+    /// bundled correlation-id plugin (each answer carries an X-Request-ID).
     static func quickstartYAML(echoAddress: String) -> String {
         """
-        # Moongate's built-in quickstart: curl http://127.0.0.1:8000/hello
+        # Moongate's built-in quickstart: curl -i http://127.0.0.1:8000/hello
         proxy:
           listen: ["0.0.0.0:8000"]
+        plugins:
+          - name: correlation-id
+            config: { header_name: X-Request-ID, echo_downstream: true }
         upstreams:
           - name: echo
             targets: [{ address: "\(echoAddress)" }]

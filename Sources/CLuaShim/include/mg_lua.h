@@ -57,6 +57,7 @@ typedef struct mg_vm {
     int allow_fail;            // 1 while Lua runs under C control; 0 when Swift is on the stack
     int over_cap;              // an allocation passed the cap while failing was not allowed
     size_t last_refused;       // size of the last refused request (Lua retries once after a full GC)
+    int cap_refused;           // the cap refused a request during the current run
 
     // Run control: VM thread only.
     int aborting;              // MG_ABORT_*, reset by mg_run_reset

@@ -132,14 +132,18 @@ public final class PluginVM {
     ) {
         var all: [LuaValue] = [.integer(Int64(plan)), .integer(Int64(index + 1)), .integer(Int64(PluginVM.phaseNumber(phase)))]
         all += arguments
+        vm.start(dispatchFunction, all, context: context, requeue: requeue, completion: completion)
+    }
+
+    private var requeue: LuaRequeue {
+        if let requeue = environment.requeue { return requeue }
         let loop = environment.eventLoop
-        vm.start(dispatchFunction, all, context: context, requeue: { step in loop.execute(step) }, completion: completion)
+        return { step in loop.execute(step) }
     }
 
     private func runTimer(_ id: Int64) {
         let context = PluginRunContext(phase: nil, pluginName: "timer")
-        let loop = environment.eventLoop
-        vm.start(timerFunction, [.integer(id)], context: context, requeue: { step in loop.execute(step) }) {
+        vm.start(timerFunction, [.integer(id)], context: context, requeue: requeue) {
             [environment] result in
             if case .failure(let error) = result {
                 environment.services.errors.record(plugin: "timer", phase: "timer", kind: error.kind)

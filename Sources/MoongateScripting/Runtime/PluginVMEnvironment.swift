@@ -1,3 +1,4 @@
+import LuaKit
 import NIOCore
 
 /// Where a plugin VM lives: its event loop (waits and timers are scheduled there),
@@ -7,6 +8,9 @@ public final class PluginVMEnvironment {
     public let eventLoop: EventLoop
     public let services: PluginServices
     public let http: PDKHTTPTransport
+    /// Where a preempted hook waits for its next slice (default: the loop's task queue).
+    /// The proxy puts it behind the loop's next poll of its sockets (`SliceRequeue`).
+    public var requeue: LuaRequeue?
     /// Receives every `gate.log` line (besides the logger): `moongate plugin test` collects them.
     public var logSink: ((PluginLogRecord) -> Void)?
 
