@@ -96,6 +96,17 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // Release-mode plugin runtime benchmarks: `swift run -c release plugin-bench`.
+        .executableTarget(
+            name: "plugin-bench",
+            dependencies: [
+                "MoongateScripting", "MoongateCore", "LuaKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Sources/PluginBenchmarks"
+        ),
         // Release-mode router benchmark: `swift run -c release router-bench`.
         .executableTarget(name: "router-bench", dependencies: ["MoongateCore"], path: "Sources/RouterBenchmarks"),
         // Shared by the integration and end-to-end tests: a raw HTTP client and a test origin.

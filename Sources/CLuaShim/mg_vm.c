@@ -8,6 +8,8 @@
 // Extra room a run that is being aborted for memory may still allocate, so that the
 // error message and traceback can be built while the stack unwinds.
 #define MG_ABORT_SLACK (1u << 20)
+// A refused request this large aborts the run at once (see mg_alloc).
+#define MG_ABORT_BLOCK (64u << 10)
 
 // Lua's allocator contract: nsize == 0 frees; otherwise (re)allocate. Returning NULL
 // makes Lua raise LUA_ERRMEM (after one emergency collection and retry), which is a
@@ -30,7 +32,10 @@ static void *mg_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
                 if (vm->aborting != MG_ABORT_MEMORY) {
                     // Lua retries a refused request once, after a full collection. The
                     // second refusal of the same request means the run is out of memory.
-                    if (vm->last_refused == nsize) {
+                    // Buffers (string.rep, table.concat, ...) are allocated without that
+                    // retry and their refusal is a plain, catchable error: a refused block
+                    // of MG_ABORT_BLOCK or more is taken as the bomb it almost surely is.
+                    if (vm->last_refused == nsize || nsize >= MG_ABORT_BLOCK) {
                         vm->aborting = MG_ABORT_MEMORY;
                         mg_arm_running(vm);
                     }

@@ -13,6 +13,9 @@ public enum LuaHostResult {
     case results(Int32)
     /// Raise a Lua error with this message, prefixed with the caller's `chunk:line:`.
     case error(String)
+    /// The same, prefixed with the `chunk:line:` of the caller's caller: for host
+    /// functions called through a Lua wrapper, whose user is the wrapper's caller.
+    case errorForCaller(String)
     /// Suspend the running coroutine until `LuaResumeHandle.resume(with:)`.
     case yield
 }

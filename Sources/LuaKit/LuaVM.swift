@@ -245,6 +245,11 @@ public final class LuaVM {
             lua_pushstring(L, message)
             lua_concat(L, 2)
             return Int32(MG_HOST_ERROR)
+        case .errorForCaller(let message):
+            luaL_where(L, 2)
+            lua_pushstring(L, message)
+            lua_concat(L, 2)
+            return Int32(MG_HOST_ERROR)
         case .yield:
             raw.pointee.host_yield_count = 0
             return Int32(MG_HOST_YIELD)

@@ -315,9 +315,16 @@ final class ProxyHandler: ChannelDuplexHandler {
     private func respondFromPlugins(_ exchange: PluginExchange, _ outcome: PluginPhaseOutcome) {
         switch outcome {
         case .exited:
-            let exit = exchange.request.exit!
+            // The exit's own status and headers win over changes asked for earlier
+            // (`set_status`, `set_header`), which still apply to the headers it does not set.
+            let request = exchange.request
+            let exit = request.exit!
             var headers = HTTPHeaders()
+            HeaderEdit.apply(request.pendingResponseEdits, to: &headers)
+            for (name, _) in exit.headers { headers.remove(name: name) }
             for (name, value) in exit.headers { headers.add(name: name, value: value) }
+            request.pendingResponseEdits = []
+            request.pendingResponseStatus = nil
             respondFromPlugins(exchange, status: exit.status, headers: headers, body: exit.body)
         case .failed:
             respondFromPlugins(exchange, error: .pluginFailure)
@@ -327,6 +334,9 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     private func respondFromPlugins(_ exchange: PluginExchange, error: GatewayError) {
+        // A gateway-made error is not what earlier hooks prepared a response for.
+        exchange.request.pendingResponseEdits = []
+        exchange.request.pendingResponseStatus = nil
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "application/json")
         respondFromPlugins(exchange, status: Int(error.status.code), headers: headers, body: Array(error.body.utf8))
@@ -451,6 +461,10 @@ final class ProxyHandler: ChannelDuplexHandler {
             exchange.pending.append(part)
             return
         }
+        handleResponsePart(part)
+    }
+
+    private func handleResponsePart(_ part: HTTPClientResponsePart) {
         switch part {
         case .head(let head):
             receivedResponseHead(head)
@@ -559,7 +573,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// Processes the response parts that waited for a hook, in order.
     private func resumeResponse(_ exchange: PluginExchange) {
         while plugin === exchange, !exchange.busy, !exchange.pending.isEmpty {
-            upstreamReceived(exchange.pending.removeFirst())
+            handleResponsePart(exchange.pending.removeFirst())
         }
         if plugin === exchange, !exchange.busy, let upstream {
             upstream.handler.setHoldReads(!context.channel.isWritable)

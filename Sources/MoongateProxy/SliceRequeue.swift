@@ -27,6 +27,9 @@ final class SliceRequeue {
 
     /// Opens the pipe and registers its read end with the loop. On the loop.
     func start() {
+        // Only a real (selector) event loop can watch a pipe; an embedded one (handler
+        // tests) keeps the timer fallback.
+        guard let bootstrap = NIOPipeBootstrap(validatingGroup: eventLoop) else { return }
         var descriptors: [Int32] = [-1, -1]
         guard pipe(&descriptors) == 0 else { return }
         let readDescriptor = descriptors[0]
@@ -35,7 +38,7 @@ final class SliceRequeue {
             _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
             _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
         }
-        NIOPipeBootstrap(group: eventLoop)
+        bootstrap
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(SliceWakeupHandler(requeue: self))

@@ -37,9 +37,11 @@ final class GatewayReloader: @unchecked Sendable {
         self.logger = logger
     }
 
-    /// Watches the scripts paths when `scripts.watch` is on.
+    /// Watches the scripts paths when `scripts.watch` is on, then looks once more: a
+    /// change made between the start-up load and the watch is not missed.
     func startWatching() {
         lock.withLock { updateWatcher(store.current.runtime.scripts) }?.stop()
+        reloadScripts()
     }
 
     func stopWatching() {
@@ -66,25 +68,46 @@ final class GatewayReloader: @unchecked Sendable {
                 logger.error("reload failed, keeping the current configuration", metadata: ["error": "\(error)"])
                 return nil
             }
-            // The scripts first: the new configuration's instances are checked against them.
-            let scripts = document.scripts.model ?? store.current.runtime.scripts
-            if case .success(let compiled) = loading.compile(scripts, number: generation.number + 1, services: services),
-                compiled.scripts != generation.scripts || compiled.limits != generation.limits
-            {
-                generation = compiled
-            }
+            // The scripts first: the new configuration's instances are checked against
+            // them. A script set that fails, or that the configuration's instances do not
+            // validate against, is refused as a whole; the configuration still applies,
+            // object by object, against the scripts that keep serving.
             let current = store.current
-            let outcome = ConfigCompiler.compile(
-                document, previous: current.runtime, plugins: PluginInstanceChecker(generation: generation))
-            for issue in outcome.rejected {
-                logger.error("reload: object rejected", metadata: ["issue": "\(issue.description)"])
-            }
-            switch PluginPlan.build(outcome.runtime, generation: generation) {
+            let scripts = document.scripts.model ?? current.runtime.scripts
+            var candidates = [generation]
+            switch loading.compile(scripts, number: generation.number + 1, services: services) {
+            case .success(let compiled) where compiled.scripts != generation.scripts || compiled.limits != generation.limits:
+                candidates.insert(compiled, at: 0)
+            case .success:
+                break
             case .failure(let error):
-                logger.error("reload failed, keeping the current configuration", metadata: ["error": "\(error)"])
-            case .success(let plan):
+                logger.error(
+                    "scripts reload failed, the previous scripts keep serving",
+                    metadata: ["generation": "\(generation.number)", "errors": "\(error)"])
+            }
+            for (attempt, candidate) in candidates.enumerated() {
+                let outcome = ConfigCompiler.compile(
+                    document, previous: current.runtime, plugins: PluginInstanceChecker(generation: candidate))
+                let plan: PluginPlan
+                switch PluginPlan.build(outcome.runtime, generation: candidate) {
+                case .failure(let error):
+                    if attempt + 1 < candidates.count {
+                        logger.error(
+                            "scripts reload refused: the configuration's plugin instances do not validate against them; the previous scripts keep serving",
+                            metadata: ["errors": "\(error)"])
+                        continue
+                    }
+                    logger.error("reload failed, keeping the current configuration", metadata: ["error": "\(error)"])
+                    return updateWatcher(current.runtime.scripts)
+                case .success(let built):
+                    plan = built
+                }
+                for issue in outcome.rejected {
+                    logger.error("reload: object rejected", metadata: ["issue": "\(issue.description)"])
+                }
                 do {
                     store.publish(try ServingConfig(generation: current.generation + 1, runtime: outcome.runtime, plugins: plan))
+                    generation = candidate
                     logger.info(
                         "reloaded",
                         metadata: [
@@ -94,6 +117,7 @@ final class GatewayReloader: @unchecked Sendable {
                 } catch {
                     logger.error("reload failed, keeping the current configuration", metadata: ["error": "\(error)"])
                 }
+                break
             }
             return updateWatcher(store.current.runtime.scripts)
         }?.stop()

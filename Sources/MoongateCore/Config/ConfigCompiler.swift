@@ -195,8 +195,10 @@ private struct PluginCheck {
 
     func issues(_ instance: PluginInstanceConfig, _ source: ConfigSource, _ object: ConfigObject) -> [ConfigIssue] {
         guard let checker, instance.enabled else { return [] }
+        // Named in the message: a plugin problem rejects the whole object.
+        let owner = object.name.map { "\(object.kind.rawValue) '\($0)': " } ?? ""
         return checker.problems(in: instance).map { message in
-            ConfigIssue(object: object, source: source, message: "plugin \(message)")
+            ConfigIssue(object: object, source: source, message: "\(owner)plugin \(message)")
         }
     }
 

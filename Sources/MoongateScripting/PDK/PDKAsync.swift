@@ -59,7 +59,7 @@ enum PDKAsync {
             return .yield
         }
         // Called by the Lua half of gate.timer.at (the prelude), which keeps the function.
-        pdk.register("__moongate_host.timer_schedule", .anywhere) { call, _ in
+        pdk.register("__moongate_host.timer_schedule", .anywhere, shownAs: "gate.timer.at") { call, _ in
             guard let id = call.integer(1), let seconds = call.number(2), seconds >= 0, seconds <= 86_400 * 30 else {
                 return .error("bad argument to 'gate.timer.at' (delay in seconds expected)")
             }

@@ -10,31 +10,23 @@ enum PDKClient {
         pdk.registerRequest("gate.client.get_port", .request) { call, request in
             call.return(.integer(Int64(request.clientPort)))
         }
-        pdk.registerRequest("gate.client.authenticate", [.rewrite, .access]) { call, request in
-            let consumer: LuaValue
-            let credential: LuaValue
-            do throws(LuaError) {
-                consumer = try call.argument(1)
-                credential = try call.argument(2)
-            } catch {
-                return .error("gate.client.authenticate: \(error)")
-            }
-            guard consumer == .nil || consumer["username"]?.stringValue != nil else {
-                return .error("gate.client.authenticate: the consumer must be a table with a username (from gate.consumers.find)")
-            }
-            request.consumer = consumer == .nil ? nil : consumer
-            request.credential = credential == .nil ? nil : credential
+        // authenticate, get_consumer and get_credential are Lua functions of the prelude
+        // (the tables stay in the request's Lua context); these are their Swift halves.
+        pdk.registerRequest("__moongate_host.set_consumer", [.rewrite, .access], shownAs: "gate.client.authenticate") { call, request in
+            request.consumerUsername = call.string(1)
+            request.consumerGroups = call.string(2)
             return .results(0)
         }
-        pdk.registerRequest("gate.client.get_consumer", .request) { call, request in call.return(request.consumer ?? .nil) }
-        pdk.registerRequest("gate.client.get_credential", .request) { call, request in
-            call.return(request.credential ?? .nil)
-        }
-        pdk.registerRequest("gate.consumers.find", .request) { call, request in
+        // The Swift half of gate.consumers.find: the prelude caches what it returns per
+        // plan, so a consumer's tables are built once per VM and configuration.
+        pdk.registerRequest("__moongate_host.consumers_find", .request, shownAs: "gate.consumers.find") { call, request in
             guard let kind = call.text(1) else { return call.argumentError(1, "gate.consumers.find", expected: "string") }
             guard let key = call.text(2) else { return call.return(.nil) }
             guard let found = request.consumers.find(kind: kind, key: key) else { return call.return(.nil) }
             return call.return(found.consumer, found.credential)
+        }
+        pdk.registerRequest("__moongate_host.consumers_generation", .request, shownAs: "gate.consumers.find") { call, request in
+            call.return(.integer(Int64(request.consumersGeneration)))
         }
     }
 }

@@ -14,30 +14,42 @@ final class PDKRegistrar {
     }
 
     /// A function that needs no request (`gate.json.encode`, `gate.log.info`...).
-    func register(_ name: String, _ phases: PDKPhases, _ body: @escaping (LuaCall, PluginRunContext?) -> LuaHostResult) {
+    ///
+    /// `shownAs`: for the Swift half of a function the prelude defines in Lua, the
+    /// function's public name; its phase errors then name it and point at its caller.
+    func register(
+        _ name: String, _ phases: PDKPhases, shownAs: String? = nil,
+        _ body: @escaping (LuaCall, PluginRunContext?) -> LuaHostResult
+    ) {
         functions.append((name, phases))
+        let refusal = PDKRegistrar.refusal(shownAs ?? name, wrapped: shownAs != nil)
         vm.register(name) { call in
             let context = call.runContext.map { unsafeDowncast($0, to: PluginRunContext.self) }
             let current = context.map { PDKPhases($0.phase) } ?? .load
-            guard phases.contains(current) else { return .error(PDKRegistrar.notAllowed(name, current)) }
+            guard phases.contains(current) else { return refusal(current) }
             return body(call, context)
         }
     }
 
     /// A function that works on the current request.
-    func registerRequest(_ name: String, _ phases: PDKPhases, _ body: @escaping (LuaCall, PluginRequest) -> LuaHostResult) {
+    func registerRequest(
+        _ name: String, _ phases: PDKPhases, shownAs: String? = nil, _ body: @escaping (LuaCall, PluginRequest) -> LuaHostResult
+    ) {
         precondition(phases.isSubset(of: .request), "\(name): request functions run in request phases only")
         functions.append((name, phases))
+        let refusal = PDKRegistrar.refusal(shownAs ?? name, wrapped: shownAs != nil)
         vm.register(name) { call in
             guard let context = call.runContext.map({ unsafeDowncast($0, to: PluginRunContext.self) }) else {
-                return .error(PDKRegistrar.notAllowed(name, .load))
+                return refusal(.load)
             }
             let current = PDKPhases(context.phase)
-            guard phases.contains(current), let request = context as? PluginRequest else {
-                return .error(PDKRegistrar.notAllowed(name, current))
-            }
+            guard phases.contains(current), let request = context as? PluginRequest else { return refusal(current) }
             return body(call, request)
         }
+    }
+
+    private static func refusal(_ name: String, wrapped: Bool) -> (PDKPhases) -> LuaHostResult {
+        { phase in wrapped ? .errorForCaller(notAllowed(name, phase)) : .error(notAllowed(name, phase)) }
     }
 
     static func notAllowed(_ name: String, _ phase: PDKPhases) -> String {

@@ -15,8 +15,15 @@ enum PDKRequest {
         pdk.registerRequest("gate.request.get_http_version", .request) { call, request in
             call.return(.number(Double(request.httpVersion.major) + Double(request.httpVersion.minor) / 10))
         }
-        pdk.registerRequest("gate.request.get_query", .request) { call, request in
-            call.return(QueryString.table(QueryString.parse(request.rawQuery)))
+        // get_query and get_headers are assembled in Lua (the prelude) from flat
+        // name/value lists: building the table there is cheaper than in Swift.
+        pdk.registerRequest("__moongate_host.query_pairs", .request, shownAs: "gate.request.get_query") { call, request in
+            if request.rawQuery.isEmpty { return call.return(.array([])) }
+            return call.return(
+                .array(
+                    QueryString.parse(request.rawQuery).flatMap { name, value in
+                        [LuaValue.string(name), value.map { LuaValue.string($0) } ?? .boolean(true)]
+                    }))
         }
         pdk.registerRequest("gate.request.get_query_arg", .request) { call, request in
             guard let name = call.text(1) else { return call.argumentError(1, "gate.request.get_query_arg", expected: "string") }
@@ -31,8 +38,8 @@ enum PDKRequest {
             let value = request.headers.first(name: name) ?? request.headers.first(name: PDKHeaders.dashed(name))
             return call.return(value.map { LuaValue.string($0) } ?? .nil)
         }
-        pdk.registerRequest("gate.request.get_headers", .request) { call, request in
-            call.return(PDKHeaders.table(request.headers))
+        pdk.registerRequest("__moongate_host.header_pairs", .request, shownAs: "gate.request.get_headers") { call, request in
+            call.return(request.flatHeaders)
         }
         pdk.registerRequest("gate.request.get_body", [.rewrite, .access]) { call, request in
             if let body = request.body { return call.return(.string(body)) }

@@ -1,13 +1,22 @@
 import LuaKit
 import MoongateCore
+import NIOConcurrencyHelpers
 
 /// Consumers by credential, for `gate.consumers.find(kind, key)`: built once per
 /// configuration generation, so a lookup is one dictionary access.
 public struct ConsumerIndex: Sendable {
+    private static let lastGeneration = NIOLockedValueBox(0)
+
     /// kind -> credential key -> (consumer table, credential table)
     private let entries: [String: [String: (consumer: LuaValue, credential: LuaValue)]]
+    /// Different for every index built: Lua caches lookups per index.
+    public let generation: Int
 
     public init(_ consumers: [ConsumerConfig]) {
+        generation = Self.lastGeneration.withLockedValue { value in
+            value += 1
+            return value
+        }
         var entries: [String: [String: (consumer: LuaValue, credential: LuaValue)]] = [:]
         for consumer in consumers {
             let table = LuaValue.map([

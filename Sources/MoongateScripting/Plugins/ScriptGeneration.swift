@@ -1,3 +1,4 @@
+import Foundation
 import LuaKit
 import MoongateCore
 import NIOPosix
@@ -14,6 +15,8 @@ public final class ScriptGeneration: Sendable {
     public let limits: LuaLimits
     /// The modules every VM of this generation requires from (a snapshot, not the disk).
     public let modules: [String: LuaModuleFile]
+    /// Shortened chunk names -> the files' full paths (see `chunkName`).
+    private let shortenedPaths: [String: String]
 
     init(number: Int, scripts: ScriptSet, plugins: [String: PluginDefinition], limits: LuaLimits) {
         self.number = number
@@ -21,8 +24,34 @@ public final class ScriptGeneration: Sendable {
         self.plugins = plugins
         self.limits = limits
         var modules: [String: LuaModuleFile] = [:]
-        for (name, file) in scripts.files { modules[name] = LuaModuleFile(chunkName: file.path, source: file.source) }
+        var shortened: [String: String] = [:]
+        for (name, file) in scripts.files {
+            let chunk = Self.chunkName(file.path)
+            if chunk != file.path { shortened[chunk] = file.path }
+            modules[name] = LuaModuleFile(chunkName: chunk, source: file.source)
+        }
         self.modules = modules
+        shortenedPaths = shortened
+    }
+
+    /// `message` with shortened chunk names (`plugins/x.lua:3:`) turned back into the
+    /// files' full paths, for logs and `check`.
+    public func withFullPaths(_ message: String) -> String {
+        var text = message
+        for (chunk, path) in shortenedPaths where text.contains(chunk + ":") {
+            text = text.replacingOccurrences(of: chunk + ":", with: path + ":")
+        }
+        return text
+    }
+
+    /// The name Lua reports for a file (`chunk:line:`). Lua keeps at most 59 characters
+    /// and cuts longer names at the front, so a long path is given to Lua as its last
+    /// two components (`plugins/key-auth.lua`); messages get the full path back from
+    /// `withFullPaths`.
+    static func chunkName(_ path: String) -> String {
+        guard path.utf8.count > 58 else { return path }
+        let parts = path.split(separator: "/")
+        return parts.suffix(2).joined(separator: "/")
     }
 
     public static func limits(_ config: ScriptLimitsConfig) -> LuaLimits {
@@ -48,12 +77,12 @@ public final class ScriptGeneration: Sendable {
         var problems: [String] = []
         for file in scripts.files.values.sorted(by: { $0.path < $1.path }) {
             do throws(LuaError) {
-                _ = try scratch.vm.load(file.source, name: file.path)
+                _ = try scratch.vm.load(file.source, name: chunkName(file.path))
             } catch {
                 problems.append(describe(error))
             }
         }
-        guard problems.isEmpty else { return .failure(ScriptGenerationError(problems: problems)) }
+        guard problems.isEmpty else { return .failure(ScriptGenerationError(problems: problems.map(draft.withFullPaths))) }
 
         let inspector: LuaFunction
         do throws(LuaError) {
@@ -81,7 +110,7 @@ public final class ScriptGeneration: Sendable {
             case .failure(let problem): problems.append(problem.message)
             }
         }
-        guard problems.isEmpty else { return .failure(ScriptGenerationError(problems: problems)) }
+        guard problems.isEmpty else { return .failure(ScriptGenerationError(problems: problems.map(draft.withFullPaths))) }
         return .success(ScriptGeneration(number: number, scripts: scripts, plugins: plugins, limits: limits))
     }
 

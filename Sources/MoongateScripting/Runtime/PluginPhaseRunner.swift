@@ -100,7 +100,7 @@ extension PluginVM {
         environment.services.errors.record(plugin: failure.plugin, phase: failure.phase.rawValue, kind: failure.error.kind)
         let message: String
         switch failure.error {
-        case .runtime(let text, _): message = text
+        case .runtime(let text, _): message = generation.withFullPaths(text)
         default: message = failure.error.description
         }
         environment.logSink?(PluginLogRecord(level: "err", plugin: failure.plugin, message: "\(failure.phase.rawValue): \(message)"))

@@ -44,20 +44,99 @@ enum PluginPrelude {
         end
 
         local ctx_ids = host.ctx_ids
+
+        -- The request's context, made on first use; `peek` does not make one.
+        local function context(peek)
+          local id, plugin = ctx_ids(peek)
+          if id == nil then return nil end
+          local found = contexts[id]
+          if not found then
+            found = { shared = {}, plugin = {} }
+            contexts[id] = found
+          end
+          return found, plugin
+        end
+
+        -- gate.request.get_headers / get_query from flat name, value lists.
+        local function assemble(flat)
+          local result = {}
+          for i = 1, #flat, 2 do
+            local name, value = flat[i], flat[i + 1]
+            local previous = result[name]
+            if previous == nil then
+              result[name] = value
+            elseif type(previous) == "table" then
+              previous[#previous + 1] = value
+            else
+              result[name] = { previous, value }
+            end
+          end
+          return result
+        end
+        local header_pairs, query_pairs = host.header_pairs, host.query_pairs
+        function gate.request.get_headers() return assemble(header_pairs()) end
+        function gate.request.get_query() return assemble(query_pairs()) end
+
+        -- gate.consumers.find, cached per consumer index (one per configuration).
+        local consumers_find, consumers_generation = host.consumers_find, host.consumers_generation
+        local consumer_cache, cached_generation = {}, nil
+        function gate.consumers.find(kind, key)
+          local generation = consumers_generation()
+          if generation ~= cached_generation then
+            consumer_cache, cached_generation = {}, generation
+          end
+          if type(kind) ~= "string" or (type(key) ~= "string" and type(key) ~= "number") then
+            return consumers_find(kind, key)
+          end
+          local by_kind = consumer_cache[kind]
+          if not by_kind then
+            by_kind = {}
+            consumer_cache[kind] = by_kind
+          end
+          local hit = by_kind[key]
+          if hit == nil then
+            local consumer, credential = consumers_find(kind, key)
+            hit = consumer and { consumer, credential } or false
+            by_kind[key] = hit
+          end
+          if hit then return hit[1], hit[2] end
+          return nil
+        end
+
+        -- gate.client.authenticate: the tables stay in the request's context; Swift gets
+        -- what goes upstream (X-Consumer-Username, X-Consumer-Groups).
+        local set_consumer, concat = host.set_consumer, table.concat
+        function gate.client.authenticate(consumer, credential)
+          local username, groups
+          if consumer ~= nil then
+            if type(consumer) ~= "table" or type(consumer.username) ~= "string" then
+              error("gate.client.authenticate: the consumer must be a table with a username (from gate.consumers.find)", 2)
+            end
+            username = consumer.username
+            if type(consumer.groups) == "table" and #consumer.groups > 0 then groups = concat(consumer.groups, ", ") end
+          end
+          set_consumer(username, groups)
+          local found = context()
+          found.consumer, found.credential = consumer, credential
+        end
+        function gate.client.get_consumer()
+          local found = context(true)
+          return found and found.consumer
+        end
+        function gate.client.get_credential()
+          local found = context(true)
+          return found and found.credential
+        end
+
         setmetatable(gate.ctx, {
           __index = function(_, key)
             if key ~= "shared" and key ~= "plugin" then return nil end
-            local id, plugin = ctx_ids()
-            local context = contexts[id]
-            if not context then
-              context = { shared = {}, plugin = {} }
-              contexts[id] = context
-            end
-            if key == "shared" then return context.shared end
-            local own = context.plugin[plugin]
+            local found, plugin = context()
+            if key == "shared" then return found.shared end
+            local own = found.plugin[plugin]
             if not own then
               own = {}
-              context.plugin[plugin] = own
+              found.plugin[plugin] = own
             end
             return own
           end,

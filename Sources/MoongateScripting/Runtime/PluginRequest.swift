@@ -50,7 +50,11 @@ public final class PluginRequest: PluginRunContext {
     /// Upstream names `gate.service.set_upstream` accepts.
     public var knownUpstreams: Set<String> = []
     /// The configuration's consumers (`gate.consumers.find`).
-    public var consumers = ConsumerIndex([])
+    public var consumers = ConsumerIndex([]) {
+        didSet { consumersGeneration = consumers.generation }
+    }
+    /// Identifies `consumers` for the prelude's lookup cache.
+    var consumersGeneration = 0
 
     // MARK: What goes upstream
 
@@ -70,19 +74,16 @@ public final class PluginRequest: PluginRunContext {
 
     // MARK: Consumer
 
-    public var consumer: LuaValue?
-    public var credential: LuaValue?
+    /// Set by `gate.client.authenticate` (the consumer and credential tables stay in
+    /// Lua, in the request's context, for `get_consumer`/`get_credential`).
+    public var consumerUsername: String?
+    /// The consumer's groups, comma-separated; nil when it has none.
+    public var consumerGroups: String?
 
     /// The headers `authenticate` adds upstream (SPEC §3, as Kong does).
     var consumerHeaderEdits: [HeaderEdit] {
-        guard let consumer, let username = consumer["username"]?.stringValue else { return [] }
-        var edits: [HeaderEdit] = [.set("X-Consumer-Username", username)]
-        if case .array(let groups) = consumer["groups"] ?? .nil, !groups.isEmpty {
-            edits.append(.set("X-Consumer-Groups", groups.compactMap(\.stringValue).joined(separator: ", ")))
-        } else {
-            edits.append(.clear("X-Consumer-Groups"))
-        }
-        return edits
+        guard let username = consumerUsername else { return [] }
+        return [.set("X-Consumer-Username", username), consumerGroups.map { .set("X-Consumer-Groups", $0) } ?? .clear("X-Consumer-Groups")]
     }
 
     /// Every edit of the upstream request headers, in the order they apply.
@@ -100,6 +101,8 @@ public final class PluginRequest: PluginRunContext {
     /// The client's body once complete (`gate.request.get_body`).
     public var body: [UInt8]?
     var bodyRequested = false
+    /// `gate.request.get_headers` as name/value pairs (lowercase names), made once.
+    lazy var flatHeaders: LuaValue = .array(headers.flatMap { [LuaValue.string($0.name.lowercased()), LuaValue.string($0.value)] })
     /// Runs waiting for the body to complete.
     var bodyWaiters: [([UInt8]) -> Void] = []
     /// Set by the proxy: starts collecting the body (answers through `bodyArrived`).

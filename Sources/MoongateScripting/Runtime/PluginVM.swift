@@ -29,7 +29,7 @@ public final class PluginVM {
         self.environment = environment
         vm = try LuaVM(limits: generation.limits, modules: generation.modules)
         let pdk = PDKRegistrar(vm: vm, environment: environment)
-        for table in ["gate.ctx", "gate.timer", "gate.shared"] { vm.setGlobal(table, .map([:])) }
+        for table in ["gate.ctx", "gate.timer", "gate.shared", "gate.consumers"] { vm.setGlobal(table, .map([:])) }
         PDKRequest.register(pdk)
         PDKClient.register(pdk)
         PDKService.register(pdk)
@@ -42,8 +42,12 @@ public final class PluginVM {
         var schedule: (Int64, TimeAmount) -> Void = { _, _ in }
         PDKAsync.register(pdk) { id, delay in schedule(id, delay) }
         let counter = ContextCounter()
-        pdk.register("__moongate_host.ctx_ids", .request) { call, context in
+        pdk.register("__moongate_host.ctx_ids", .request, shownAs: "gate.ctx") { call, context in
             guard let request = context as? PluginRequest else { return .error("gate.ctx is only available during a request") }
+            // ctx_ids(true) only looks: nil when the request has no context yet.
+            if !request.usedContext, call.argumentCount >= 1, (try? call.argument(1)) == .boolean(true) {
+                return call.return(.nil)
+            }
             if !request.usedContext {
                 request.usedContext = true
                 counter.last &+= 1
@@ -66,6 +70,9 @@ public final class PluginVM {
             pdk.functions.filter { !$0.name.hasPrefix("__") }
             + [
                 ("gate.ctx.shared", .request), ("gate.ctx.plugin", .request), ("gate.timer.at", .anywhere),
+                ("gate.request.get_headers", .request), ("gate.request.get_query", .request),
+                ("gate.client.authenticate", [.rewrite, .access]), ("gate.client.get_consumer", .request),
+                ("gate.client.get_credential", .request), ("gate.consumers.find", .request),
                 ("gate.shared.dict", .anywhere), ("dict:get", .anywhere), ("dict:set", .anywhere), ("dict:add", .anywhere),
                 ("dict:incr", .anywhere), ("dict:delete", .anywhere),
             ]
@@ -130,16 +137,21 @@ public final class PluginVM {
         plan: Int, instance index: Int, phase: PluginPhase, context: PluginRunContext, arguments: [LuaValue],
         completion: @escaping (Result<[LuaValue], LuaError>) -> Void
     ) {
-        var all: [LuaValue] = [.integer(Int64(plan)), .integer(Int64(index + 1)), .integer(Int64(PluginVM.phaseNumber(phase)))]
+        var all: [LuaValue] = []
+        all.reserveCapacity(3 + arguments.count)
+        all.append(.integer(Int64(plan)))
+        all.append(.integer(Int64(index + 1)))
+        all.append(.integer(Int64(PluginVM.phaseNumber(phase))))
         all += arguments
         vm.start(dispatchFunction, all, context: context, requeue: requeue, completion: completion)
     }
 
-    private var requeue: LuaRequeue {
+    /// Where preempted runs wait (made once: a closure per run showed in the profile).
+    private lazy var requeue: LuaRequeue = {
         if let requeue = environment.requeue { return requeue }
         let loop = environment.eventLoop
         return { step in loop.execute(step) }
-    }
+    }()
 
     private func runTimer(_ id: Int64) {
         let context = PluginRunContext(phase: nil, pluginName: "timer")
