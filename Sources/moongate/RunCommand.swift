@@ -23,6 +23,9 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        // Before anything listens: a SIGHUP or SIGTERM that arrives during start-up is
+        // queued instead of killing the process (their default action).
+        let signals = SignalWaiter()
         var logger = Logger(label: "moongate")
         logger.logLevel = .info
         let source = ConfigChoice.resolve(options.config)
@@ -109,7 +112,6 @@ struct RunCommand: AsyncParsableCommand {
         let reloader = GatewayReloader(
             source: source, store: store, generation: generation, services: services, loading: loading, logger: logger)
         reloader.startWatching()
-        let signals = SignalWaiter()
         while true {
             switch await signals.next() {
             case .reload:

@@ -60,14 +60,16 @@ local function hide_key(conf, name, body)
   end
 end
 
-local function authenticate(conf)
+local function unauthorized(conf, message)
   local challenge = conf.realm and string.format('Key realm="%s"', conf.realm) or "Key"
-  local function unauthorized(message)
-    return nil, { status = 401, body = { message = message }, headers = { ["WWW-Authenticate"] = challenge } }
-  end
+  return nil, { status = 401, body = { message = message }, headers = { ["WWW-Authenticate"] = challenge } }
+end
 
+local function authenticate(conf)
+  -- The header and query tables are read only when a source is needed (the hot path
+  -- finds the key in a header and never builds the query table).
   local headers = conf.key_in_header and gate.request.get_headers() or nil
-  local query = conf.key_in_query and gate.request.get_query() or nil
+  local query
   local body
   local key
   for _, name in ipairs(conf.key_names) do
@@ -75,7 +77,8 @@ local function authenticate(conf)
     if headers then
       value = headers[name:lower()]
     end
-    if value == nil and query then
+    if value == nil and conf.key_in_query then
+      query = query or gate.request.get_query()
       value = query[name]
     end
     if value == nil and conf.key_in_body then
@@ -89,16 +92,16 @@ local function authenticate(conf)
       end
       break
     elseif type(value) == "table" then
-      return unauthorized("Duplicate API key found")
+      return unauthorized(conf, "Duplicate API key found")
     end
   end
 
   if not key or key == "" then
-    return unauthorized("No API key found in request")
+    return unauthorized(conf, "No API key found in request")
   end
   local consumer, credential = gate.consumers.find("key-auth", key)
   if not consumer then
-    return unauthorized("Invalid authentication credentials")
+    return unauthorized(conf, "Invalid authentication credentials")
   end
   return consumer, credential, credential.key
 end

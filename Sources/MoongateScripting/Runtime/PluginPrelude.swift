@@ -33,8 +33,8 @@ enum PluginPrelude {
           return instance.plugin[phases[phase]](instance.conf, ...)
         end
 
-        function runtime.drop_context(id)
-          contexts[id] = nil
+        function runtime.drop_contexts(ids)
+          for i = 1, #ids do contexts[ids[i]] = nil end
         end
 
         function runtime.run_timer(id)
@@ -51,7 +51,7 @@ enum PluginPrelude {
           if id == nil then return nil end
           local found = contexts[id]
           if not found then
-            found = { shared = {}, plugin = {} }
+            found = {}
             contexts[id] = found
           end
           return found, plugin
@@ -132,11 +132,23 @@ enum PluginPrelude {
           __index = function(_, key)
             if key ~= "shared" and key ~= "plugin" then return nil end
             local found, plugin = context()
-            if key == "shared" then return found.shared end
-            local own = found.plugin[plugin]
+            if key == "shared" then
+              local shared = found.shared
+              if not shared then
+                shared = {}
+                found.shared = shared
+              end
+              return shared
+            end
+            local plugins = found.plugin
+            if not plugins then
+              plugins = {}
+              found.plugin = plugins
+            end
+            local own = plugins[plugin]
             if not own then
               own = {}
-              found.plugin[plugin] = own
+              plugins[plugin] = own
             end
             return own
           end,

@@ -23,6 +23,8 @@ public final class PluginVM {
     /// Installed plans: id -> requests using it.
     private var plans: [Int: Int] = [:]
     private var currentPlan: Int?
+    private var contextsToDrop: [LuaValue] = []
+    static let contextDropBatch = 32
 
     public init(generation: ScriptGeneration, environment: PluginVMEnvironment) throws(LuaError) {
         self.generation = generation
@@ -63,7 +65,7 @@ public final class PluginVM {
         dispatchFunction = try vm.globalFunction("__moongate_runtime.dispatch")
         installFunction = try vm.globalFunction("__moongate_runtime.install")
         uninstallFunction = try vm.globalFunction("__moongate_runtime.uninstall")
-        dropContextFunction = try vm.globalFunction("__moongate_runtime.drop_context")
+        dropContextFunction = try vm.globalFunction("__moongate_runtime.drop_contexts")
         timerFunction = try vm.globalFunction("__moongate_runtime.run_timer")
         vm.setGlobal("__moongate_runtime", .nil)
         functions =
@@ -112,11 +114,16 @@ public final class PluginVM {
     /// A request started using `plan` (it stays installed until the request ends).
     public func retain(_ plan: PluginPlan) { plans[plan.id, default: 0] += 1 }
 
-    /// The request is over: its plan may go, and its `gate.ctx` tables do.
+    /// The request is over: its plan may go, and its `gate.ctx` tables do (in
+    /// batches: one call into Lua per `contextDropBatch` requests).
     public func release(_ plan: PluginPlan, request: PluginRequest) {
         if request.usedContext {
-            _ = try? vm.call(dropContextFunction, [.integer(request.contextID)])
             request.usedContext = false
+            contextsToDrop.append(.integer(request.contextID))
+            if contextsToDrop.count >= PluginVM.contextDropBatch {
+                _ = try? vm.call(dropContextFunction, [.array(contextsToDrop)])
+                contextsToDrop.removeAll(keepingCapacity: true)
+            }
         }
         guard let count = plans[plan.id] else { return }
         plans[plan.id] = count - 1
