@@ -76,6 +76,9 @@ void mg_hook(lua_State *L, lua_Debug *ar) {
 // --- the watchdog thread ------------------------------------------------------------
 
 static pthread_mutex_t mg_wd_lock = PTHREAD_MUTEX_INITIALIZER;
+// Signalled when a VM registers: with none registered the watchdog sleeps on it
+// instead of ticking (a gateway without plugins pays no wake-ups).
+static pthread_cond_t mg_wd_registered = PTHREAD_COND_INITIALIZER;
 static mg_vm *mg_wd_head = NULL;
 static int mg_wd_started = 0;
 // initial-exec: the shim is linked into the executable, and the default model for
@@ -146,6 +149,10 @@ static void *mg_watchdog_main(void *unused) {
         clock_gettime(CLOCK_MONOTONIC, &now);
         if (now.tv_sec > next.tv_sec + 1) next = now;
         pthread_mutex_lock(&mg_wd_lock);
+        if (mg_wd_head == NULL) {
+            while (mg_wd_head == NULL) pthread_cond_wait(&mg_wd_registered, &mg_wd_lock);
+            clock_gettime(CLOCK_MONOTONIC, &next);
+        }
         for (mg_vm *vm = mg_wd_head; vm != NULL; vm = vm->wd_next) mg_watchdog_check(vm);
         pthread_mutex_unlock(&mg_wd_lock);
     }
@@ -171,6 +178,7 @@ void mg_watchdog_register(mg_vm *vm) {
         vm->wd_next = mg_wd_head;
         mg_wd_head = vm;
         vm->wd_registered = 1;
+        pthread_cond_signal(&mg_wd_registered);
     }
     pthread_mutex_unlock(&mg_wd_lock);
 }
