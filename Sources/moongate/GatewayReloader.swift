@@ -75,10 +75,10 @@ final class GatewayReloader: @unchecked Sendable {
             let current = store.current
             let scripts = document.scripts.model ?? current.runtime.scripts
             var candidates = [generation]
-            switch loading.compile(scripts, number: generation.number + 1, services: services) {
-            case .success(let compiled) where compiled.scripts != generation.scripts || compiled.limits != generation.limits:
+            switch loading.compile(scripts, number: generation.number + 1, services: services, unlessSameAs: generation) {
+            case .success(let compiled?):
                 candidates.insert(compiled, at: 0)
-            case .success:
+            case .success(nil):
                 break
             case .failure(let error):
                 logger.error(
@@ -130,16 +130,19 @@ final class GatewayReloader: @unchecked Sendable {
             let current = store.current
             let started = ContinuousClock.now
             let compiled: ScriptGeneration
-            switch loading.compile(current.runtime.scripts, number: generation.number + 1, services: services) {
+            switch loading.compile(
+                current.runtime.scripts, number: generation.number + 1, services: services, unlessSameAs: generation)
+            {
             case .failure(let error):
                 logger.error(
                     "scripts reload failed, the previous scripts keep serving",
                     metadata: ["generation": "\(generation.number)", "errors": "\(error)"])
                 return
-            case .success(let generation):
+            case .success(nil):
+                return
+            case .success(let generation?):
                 compiled = generation
             }
-            guard compiled.scripts != generation.scripts else { return }
             switch PluginPlan.build(current.runtime, generation: compiled) {
             case .failure(let error):
                 logger.error(

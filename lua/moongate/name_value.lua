@@ -32,4 +32,16 @@ function name_value.any(list)
   return list ~= nil and list[1] ~= nil
 end
 
+--- Kong's "append" for a field: a missing field becomes `{ value }`, a single value
+-- becomes a list of both, and a list grows.
+function name_value.append(current, value)
+  if type(current) == "table" then
+    current[#current + 1] = value
+    return current
+  elseif current == nil then
+    return { value }
+  end
+  return { current, value }
+end
+
 return name_value

@@ -152,16 +152,6 @@ local function transform_list(list, o)
   return changed
 end
 
-local function append_value(current, value)
-  if type(current) == "table" then
-    current[#current + 1] = value
-    return current
-  elseif current == nil then
-    return { value }
-  end
-  return { current, value }
-end
-
 -- JSON bodies: top-level fields of an object. Remove, rename and replace need a
 -- non-empty body; add and append also turn an empty body into an object.
 local function transform_json(raw, o)
@@ -201,7 +191,7 @@ local function transform_json(raw, o)
   end
   for _, name, value in name_value.each(o.append) do
     if value then
-      fields[name] = append_value(fields[name], value)
+      fields[name] = name_value.append(fields[name], value)
       changed = true
     end
   end

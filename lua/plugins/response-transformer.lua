@@ -90,16 +90,6 @@ local function typed(value, type_name)
   return value
 end
 
-local function append_value(current, value)
-  if type(current) == "table" then
-    current[#current + 1] = value
-    return current
-  elseif current == nil then
-    return { value }
-  end
-  return { current, value }
-end
-
 local function transform(conf, body)
   local document = gate.json.decode(body)
   if type(document) ~= "table" or document[1] ~= nil then
@@ -131,7 +121,7 @@ local function transform(conf, body)
   for i, name, value in name_value.each(list(conf, "append", "json")) do
     local v = value and typed(value, types[i])
     if v ~= nil then
-      document[name] = append_value(document[name], v)
+      document[name] = name_value.append(document[name], v)
     end
   end
   return gate.json.encode(document)

@@ -1,6 +1,6 @@
 /// Suggests the key a person probably meant when they typed an unknown one, so a typo
 /// such as `upstrem:` is answered with "did you mean 'upstream'?".
-enum EditDistance {
+public enum EditDistance {
     /// The closest candidate within a distance that still reads as a typo, if any.
     static func closest(to word: String, in candidates: [String]) -> String? {
         let limit = max(1, word.count / 3)
@@ -14,7 +14,8 @@ enum EditDistance {
         return best?.candidate
     }
 
-    static func levenshtein(_ lhs: [Character], _ rhs: [Character]) -> Int {
+    /// Edits (insert, delete, substitute) that turn `lhs` into `rhs`.
+    public static func levenshtein(_ lhs: [Character], _ rhs: [Character]) -> Int {
         if lhs.isEmpty { return rhs.count }
         var previous = Array(0...rhs.count)
         var current = previous

@@ -26,7 +26,7 @@ enum PDKClient {
             return call.return(found.consumer, found.credential)
         }
         pdk.registerRequest("__moongate_host.consumers_generation", .request, shownAs: "gate.consumers.find") { call, request in
-            call.return(.integer(Int64(request.consumersGeneration)))
+            call.return(.integer(Int64(request.consumers.generation)))
         }
     }
 }

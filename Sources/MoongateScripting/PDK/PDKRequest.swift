@@ -108,22 +108,6 @@ enum QueryString {
         }
     }
 
-    static func table(_ pairs: [(String, [UInt8]?)]) -> LuaValue {
-        var entries: [LuaValue: LuaValue] = [:]
-        for (name, value) in pairs {
-            let key = LuaValue.string(name)
-            let item = value.map { LuaValue.string($0) } ?? .boolean(true)
-            switch entries[key] {
-            case nil: entries[key] = item
-            case .array(var items)?:
-                items.append(item)
-                entries[key] = .array(items)
-            case let first?: entries[key] = .array([first, item])
-            }
-        }
-        return .map(entries)
-    }
-
     static func decode(_ text: Substring) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count)

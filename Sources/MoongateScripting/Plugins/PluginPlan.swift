@@ -169,18 +169,6 @@ public struct PluginInstanceChecker: PluginInstanceChecking {
     }
 
     private func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a.utf8)
-        let b = Array(b.utf8)
-        var row = Array(0...b.count)
-        for i in 1...max(1, a.count) where i <= a.count {
-            var previous = row[0]
-            row[0] = i
-            for j in 1...max(1, b.count) where j <= b.count {
-                let current = row[j]
-                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
-                previous = current
-            }
-        }
-        return row[b.count]
+        EditDistance.levenshtein(Array(a), Array(b))
     }
 }

@@ -50,11 +50,7 @@ public final class PluginRequest: PluginRunContext {
     /// Upstream names `gate.service.set_upstream` accepts.
     public var knownUpstreams: Set<String> = []
     /// The configuration's consumers (`gate.consumers.find`).
-    public var consumers = ConsumerIndex([]) {
-        didSet { consumersGeneration = consumers.generation }
-    }
-    /// Identifies `consumers` for the prelude's lookup cache.
-    var consumersGeneration = 0
+    public var consumers = ConsumerIndex([])
 
     // MARK: What goes upstream
 

@@ -1,3 +1,5 @@
+import MoongateCore
+
 /// Suggests the field a person probably meant when they wrote an unknown one, so a typo
 /// such as `key_name:` is answered with "did you mean 'key_names'?".
 enum FieldNameSuggestion {
@@ -10,7 +12,7 @@ enum FieldNameSuggestion {
         let typed = Array(word.lowercased())
         var best: (candidate: String, distance: Int)?
         for candidate in candidates {
-            let distance = levenshtein(typed, Array(candidate.lowercased()))
+            let distance = EditDistance.levenshtein(typed, Array(candidate.lowercased()))
             // A distance as long as the candidate itself is a different word, not a typo.
             guard distance <= maximumDistance, distance < candidate.count else { continue }
             if distance < (best?.distance ?? Int.max) { best = (candidate, distance) }
@@ -21,19 +23,5 @@ enum FieldNameSuggestion {
     /// The suffix for an "unknown ..." message: ` (did you mean 'x'?)`, or nothing.
     static func hint(for word: String, in candidates: [String]) -> String {
         closest(to: word, in: candidates).map { " (did you mean '\($0)'?)" } ?? ""
-    }
-
-    private static func levenshtein(_ lhs: [Character], _ rhs: [Character]) -> Int {
-        if lhs.isEmpty { return rhs.count }
-        var previous = Array(0...rhs.count)
-        var current = previous
-        for (i, left) in lhs.enumerated() {
-            current[0] = i + 1
-            for (j, right) in rhs.enumerated() {
-                current[j + 1] = min(previous[j + 1] + 1, current[j] + 1, previous[j] + (left == right ? 0 : 1))
-            }
-            swap(&previous, &current)
-        }
-        return previous[rhs.count]
     }
 }
