@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "moongate",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "moongate", targets: ["moongate"]),
         .library(name: "LuaKit", targets: ["LuaKit"]),
@@ -107,6 +107,8 @@ let package = Package(
             ],
             path: "Sources/PluginBenchmarks"
         ),
+        // Release-mode balancer pick benchmark: `swift run -c release balancer-bench`.
+        .executableTarget(name: "balancer-bench", dependencies: ["MoongateCore"], path: "Sources/BalancerBenchmarks"),
         // Release-mode router benchmark: `swift run -c release router-bench`.
         .executableTarget(name: "router-bench", dependencies: ["MoongateCore"], path: "Sources/RouterBenchmarks"),
         // Shared by the integration and end-to-end tests: a raw HTTP client and a test origin.

@@ -6,6 +6,8 @@
 /// ```
 ///          head ok                  upstream leased         response head
 /// idle ─────────────▶ connecting ─────────────────▶ forwarding ──────────▶ responding
+///                         ▲        retry (before a response byte) │
+///                         └───────────────────────────────────────┘
 ///  ▲ │ head refused      │ lease failed                │ failed/timeout      │ end
 ///  │ ▼                   ▼                             ▼                     │
 ///  │ rejecting ◀──── gateway error (rest of the body discarded) ◀─────────┘  │
@@ -165,6 +167,16 @@ struct ExchangeStateMachine {
         replayed = true
         state = .connecting
         return true
+    }
+
+    /// No response byte has reached the client: another try is possible.
+    var canRetry: Bool { state == .connecting || state == .forwarding }
+
+    /// A failed try is followed by another: back to `connecting` (body parts are
+    /// buffered again until the next connection is attached).
+    mutating func retrying() {
+        precondition(canRetry, "retrying from \(state)")
+        state = .connecting
     }
 
     /// The upstream went away (or timed out) while the response streamed: the client's

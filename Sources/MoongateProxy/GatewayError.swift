@@ -8,6 +8,8 @@ struct GatewayError: Error, Equatable {
     let message: String
     /// A plugin's response: sent as is instead of the JSON message.
     var pluginResponse: PluginMadeResponse?
+    /// Seconds for `Retry-After` (a shed request may come back then).
+    var retryAfter: Int?
 
     init(status: HTTPResponseStatus, message: String) {
         self.status = status
@@ -29,6 +31,13 @@ struct GatewayError: Error, Equatable {
     static let upstreamBroken = GatewayError(status: .badGateway, message: "the upstream sent an invalid response")
     static let upstreamTimeout = GatewayError(status: .gatewayTimeout, message: "the upstream timed out")
     static let noTarget = GatewayError(status: .serviceUnavailable, message: "no target available for the upstream")
+    /// Shed by the upstream's circuit (`limits`): too many requests in flight, or no
+    /// connection free and the waiting line full (or waited out).
+    static func shed(_ message: String) -> GatewayError {
+        var error = GatewayError(status: .serviceUnavailable, message: message)
+        error.retryAfter = 1
+        return error
+    }
     /// A plugin hook failed (runtime error or limit abort); Kong's wording.
     static let pluginFailure = GatewayError(status: .internalServerError, message: "An unexpected error occurred")
 
@@ -49,6 +58,7 @@ struct GatewayError: Error, Equatable {
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "application/json")
         headers.add(name: "content-length", value: String(body.utf8.count))
+        if let retryAfter { headers.add(name: "retry-after", value: String(retryAfter)) }
         if close { headers.add(name: "connection", value: "close") }
         return HTTPResponseHead(version: version, status: status, headers: headers)
     }

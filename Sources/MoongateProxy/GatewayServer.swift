@@ -19,16 +19,31 @@ final class ServerState: Sendable {
 /// The gateway's HTTP/1.1 listeners on an event loop group.
 public final class GatewayServer: Sendable {
     public let store: ConfigStore
+    /// Upstreams' live targets and health, probes, DNS and the registry.
+    public let upstreams: UpstreamDirectory
     private let group: EventLoopGroup
     private let contexts: LoopContexts
     private let state = ServerState(scheme: "http")
     private let listeners = NIOLockedValueBox<[Channel]>([])
     private let connections = NIOLockedValueBox<[ObjectIdentifier: Channel]>([:])
 
-    public init(store: ConfigStore, group: EventLoopGroup, plugins: PluginServices = PluginServices()) {
+    public init(
+        store: ConfigStore, group: EventLoopGroup, plugins: PluginServices = PluginServices(),
+        registry: ServiceRegistry = ServiceRegistry()
+    ) {
         self.store = store
         self.group = group
-        self.contexts = LoopContexts(group: group, plugins: plugins)
+        let upstreams = UpstreamDirectory(
+            group: group, logger: plugins.logger, registry: registry, makeNameWatcher: DNSNameWatcher.make)
+        self.upstreams = upstreams
+        self.contexts = LoopContexts(group: group, plugins: plugins, upstreams: upstreams)
+        store.willPublish { config in upstreams.apply(config.runtime) }
+    }
+
+    /// Stops health probes, DNS watches and registry expiry (after a drain, or when a
+    /// test is done with the server).
+    public func stopBackgroundWork() {
+        upstreams.stop()
     }
 
     /// Binds every `proxy.listen` address. Returns the bound addresses (ephemeral

@@ -5,10 +5,16 @@ import MoongateScripting
 import NIOCore
 
 /// State owned by one event loop: its upstream connection pool, its balancers and
-/// its plugin VM. Touched only from that loop, so nothing here locks.
+/// its plugin VM. Touched only from that loop, so nothing here locks (but the
+/// directory, read once per generation).
 final class LoopContext {
     let pool: UpstreamPool
-    private var balancers: [String: (generation: Int, balancer: SmoothWeightedRoundRobin)] = [:]
+    private let upstreams: UpstreamDirectory
+    /// The directory's upstreams as of `runtimesGeneration` (reloads apply to the
+    /// directory before they publish, so a generation's upstreams are all there).
+    private var runtimes: [String: UpstreamRuntime] = [:]
+    private var runtimesGeneration = -1
+    private var balancers: [String: LoopBalancer] = [:]
     private var splits: [String: (generation: Int, balancer: SmoothWeightedRoundRobin)] = [:]
     private let pluginEnvironment: PluginVMEnvironment
     /// The VM of the newest script generation seen here. Requests keep the VM they
@@ -17,8 +23,9 @@ final class LoopContext {
 
     private let sliceRequeue: SliceRequeue
 
-    init(eventLoop: EventLoop, plugins: PluginServices) {
+    init(eventLoop: EventLoop, plugins: PluginServices, upstreams: UpstreamDirectory) {
         pool = UpstreamPool(eventLoop: eventLoop)
+        self.upstreams = upstreams
         pluginEnvironment = PluginVMEnvironment(eventLoop: eventLoop, services: plugins, http: PDKHTTPClient())
         let requeue = SliceRequeue(eventLoop: eventLoop)
         sliceRequeue = requeue
@@ -50,14 +57,27 @@ final class LoopContext {
         }
     }
 
-    /// The target choices for `upstream`: first choice, then fallbacks.
-    func targetSelection(for upstream: UpstreamSpec, generation: Int) -> BalancerSelection {
-        if let cached = balancers[upstream.name], cached.generation == generation {
-            return cached.balancer.selection(hashKey: nil)
+    /// The live state of the upstream `name` of generation `generation`.
+    func upstreamRuntime(named name: String, generation: Int) -> UpstreamRuntime? {
+        if runtimesGeneration != generation {
+            runtimes = upstreams.runtimes
+            runtimesGeneration = generation
         }
-        let balancer = SmoothWeightedRoundRobin(targets: upstream.targets)
-        balancers[upstream.name] = (generation, balancer)
-        return balancer.selection(hashKey: nil)
+        return runtimes[name]
+    }
+
+    /// This loop's balancer for `runtime` over `snapshot`'s targets, rebuilt when the
+    /// targets or the algorithm changed.
+    func balancer(for runtime: UpstreamRuntime, algorithm: LoadBalancingAlgorithm, snapshot: UpstreamMembersSnapshot, now: UInt64)
+        -> LoopBalancer
+    {
+        if let cached = balancers[runtime.name], cached.isCurrent(for: runtime, algorithm: algorithm, snapshot: snapshot) {
+            return cached
+        }
+        let rebuilt = LoopBalancer(
+            runtime: runtime, algorithm: algorithm, snapshot: snapshot, previous: balancers[runtime.name], now: now)
+        balancers[runtime.name] = rebuilt
+        return rebuilt
     }
 
     /// The upstream a route sends this request to (weighted split, smooth round-robin).
@@ -68,10 +88,10 @@ final class LoopContext {
             balancer = cached.balancer
         } else {
             balancer = SmoothWeightedRoundRobin(
-                targets: route.upstreams.map { BalancerTarget(address: $0.name, weight: $0.weight) })
+                targets: route.upstreams.map { BalancerTarget(address: $0.name, weight: $0.weight) }, previous: nil, now: 0)
             splits[route.name] = (generation, balancer)
         }
-        var selection = balancer.selection(hashKey: nil)
+        var selection = balancer.selection(hashKey: 0, now: 0)
         return selection.next().map { route.upstreams[$0].name }
     }
 }
@@ -81,10 +101,10 @@ final class LoopContexts: @unchecked Sendable {
     // Written only in init; each context is then used only from its own loop.
     private let contexts: [ObjectIdentifier: LoopContext]
 
-    init(group: EventLoopGroup, plugins: PluginServices) {
+    init(group: EventLoopGroup, plugins: PluginServices, upstreams: UpstreamDirectory) {
         var contexts: [ObjectIdentifier: LoopContext] = [:]
         for loop in group.makeIterator() {
-            contexts[ObjectIdentifier(loop)] = LoopContext(eventLoop: loop, plugins: plugins)
+            contexts[ObjectIdentifier(loop)] = LoopContext(eventLoop: loop, plugins: plugins, upstreams: upstreams)
         }
         self.contexts = contexts
     }

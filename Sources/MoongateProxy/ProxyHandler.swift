@@ -34,11 +34,23 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var continueSent = false
     private var upstream: UpstreamConnection?
     private var buffered: [HTTPClientRequestPart] = []
-    private var targetAddress = ""
+    /// The request's tries against its upstream (nil until it is forwarded).
+    private var tries: UpstreamTries?
+    /// The upstream request head; its Host is set per try when `hostPerTarget`.
+    private var upstreamHead: HTTPRequestHead?
+    private var hostPerTarget = false
+    /// The body as sent so far, for retries after a try reached an upstream.
+    private var replay = RequestReplay()
+    /// The wait before a retry.
+    private var retryTimer: Scheduled<Void>?
+    /// Counts exchanges on this connection, so a late timer knows whether its own is still on.
+    private var exchangeNumber = 0
     /// The upstream head of a bodyless idempotent request, kept to replay it once on a
     /// fresh connection when a pooled one turns out to be closed (nil otherwise).
     private var replayableHead: HTTPRequestHead?
     private var timeouts = UpstreamTimeouts()
+    /// The read timeout until the response head: the retry policy's per-try timeout.
+    private var tryTimeout = Duration.seconds(30)
     /// `max_body_bytes` of the generation the request started with.
     private var maxBodyBytes = 0
     private var readTimer: LazyTimer!
@@ -101,6 +113,8 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     private func receivedHead(_ head: HTTPRequestHead) {
         guard machine.requestHead(keepAlive: head.isKeepAlive) == .process else { return }
+        endTries()
+        exchangeNumber &+= 1
         connectionTimer.cancel()
         clientVersion = head.version
         buffered = []
@@ -168,21 +182,38 @@ final class ProxyHandler: ChannelDuplexHandler {
         plugins: PluginRequest?
     ) {
         let head = request.head
-        guard let upstreamSpec = config.runtime.upstreams[upstreamName] else {
+        guard let upstreamSpec = config.runtime.upstreams[upstreamName],
+            let runtime = loop.upstreamRuntime(named: upstreamName, generation: config.generation)
+        else {
             return perform(machine.reject(.noTarget, close: false))
         }
-        if let override = plugins?.targetOverride {
-            targetAddress = override
-        } else {
-            var selection = loop.targetSelection(for: upstreamSpec, generation: config.generation)
-            guard let targetIndex = selection.next() else { return perform(machine.reject(.noTarget, close: false)) }
-            targetAddress = upstreamSpec.targets[targetIndex].address
+        guard runtime.circuit.tryStartRequest() else {
+            return perform(machine.reject(.shed("too many requests in flight to upstream '\(upstreamName)'"), close: false))
+        }
+        let now = MonotonicClock.now()
+        let snapshot = runtime.members.snapshot
+        let balancer = loop.balancer(for: runtime, algorithm: upstreamSpec.algorithm, snapshot: snapshot, now: now)
+        let peer = context.channel.remoteAddress?.ipAddress
+        let hashKey =
+            upstreamSpec.algorithm == .consistentHash
+            ? UpstreamHashKey.value(
+                for: upstreamSpec.hashOn, headers: head.headers, path: request.path, rawQuery: request.query, clientIP: peer ?? "")
+            : 0
+        var retryConfig = route.retries.map { $0.applied(to: upstreamSpec.retries) } ?? upstreamSpec.retries
+        if let attempts = plugins?.retriesOverride { retryConfig.attempts = attempts }
+        let tries = UpstreamTries(
+            runtime: runtime, loopBalancer: balancer, snapshot: snapshot, policy: RetryPolicy(retryConfig), hashKey: hashKey,
+            fixedAddress: plugins?.targetOverride, now: now)
+        self.tries = tries
+        guard tries.chooseTarget(now: now) else {
+            return perform(machine.reject(.noTarget, close: false))
         }
         timeouts = upstreamSpec.timeouts
         if let override = plugins?.timeoutsOverride {
             timeouts = UpstreamTimeouts(
                 connect: .milliseconds(override.connect), read: .milliseconds(override.read), write: .milliseconds(override.write))
         }
+        tryTimeout = tries.policy.tryTimeout(read: timeouts.read)
 
         var upstreamPath = request.path
         if route.stripPrefix, let prefix = match.matchedPrefix {
@@ -190,14 +221,15 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         if let path = plugins?.upstreamPath { upstreamPath = path }
         let query = plugins?.upstreamRawQuery.map { $0.isEmpty ? nil : $0 } ?? request.query.map { ProxyHandler.encodedQuery($0) }
-        let peer = context.channel.remoteAddress?.ipAddress
         let trusted = peer.map { address in config.runtime.proxy.trustedProxies.contains { $0.contains(address) } } ?? false
-        let hostHeader =
-            route.preserveHost
-            ? (head.headers.first(name: "host") ?? targetAddress) : (upstreamSpec.hostHeader ?? targetAddress)
+        let fixedHost = route.preserveHost ? head.headers.first(name: "host") : upstreamSpec.hostHeader
+        let targetHost = tries.defaultHostHeader
         var headers = ForwardedHeaders.upstreamRequestHeaders(
-            from: head.headers, clientIP: peer, peerIsTrusted: trusted, host: hostHeader, scheme: server.scheme)
+            from: head.headers, clientIP: peer, peerIsTrusted: trusted, host: fixedHost ?? targetHost, scheme: server.scheme)
         if let plugins { HeaderEdit.apply(plugins.allUpstreamHeaderEdits, to: &headers) }
+        // Each try names its own target as Host, unless the route, the upstream or a
+        // plugin fixed it.
+        hostPerTarget = fixedHost == nil && headers.first(name: "host") == targetHost
         // Framing is the gateway's to set: a client may name Content-Length in
         // Connection, and a body sent up without framing would be read as a second request.
         headers.remove(name: "content-length")
@@ -215,21 +247,76 @@ final class ProxyHandler: ChannelDuplexHandler {
         let method = plugins?.upstreamMethod.map { HTTPMethod(rawValue: $0) } ?? head.method
         let upstreamHead = HTTPRequestHead(
             version: .http1_1, method: method, uri: query.map { "\(upstreamPath)?\($0)" } ?? upstreamPath, headers: headers)
+        self.upstreamHead = upstreamHead
         if let replacement = plugins?.upstreamBody {
             // The client's body is read and dropped; the plugin's goes up instead.
             discardClientBody = true
-            buffered = [.head(upstreamHead)]
+            buffered = []
             if !replacement.isEmpty { buffered.append(.body(.byteBuffer(context.channel.allocator.buffer(bytes: replacement)))) }
             buffered.append(.end(nil))
-        } else {
-            buffered.insert(.head(upstreamHead), at: 0)
         }
+        replay = RequestReplay()
+        replay.record(contentsOf: buffered)
+        buffered.insert(.head(upstreamHead), at: 0)
         let hasBody = plugins?.upstreamBody.map { !$0.isEmpty } ?? request.hasBody
         replayableHead = !hasBody && [.GET, .HEAD, .OPTIONS].contains(method) ? upstreamHead : nil
         if machine.state == .idle { machine.connecting() }
         setHoldClientReads(true)
         if request.expectsContinue && !continueSent && !discardClientBody { sendContinue() }
+        startTry()
+    }
+
+    /// Sends the request to the target `tries` chose: the head (with that target's
+    /// Host) goes first among the buffered parts, then a connection is leased.
+    private func startTry() {
+        guard let tries, var head = upstreamHead else { return }
+        if hostPerTarget { head.headers.replaceOrAdd(name: "host", value: tries.defaultHostHeader) }
+        if case .head = buffered.first {
+            buffered[0] = .head(head)
+        } else {
+            buffered.insert(.head(head), at: 0)
+        }
+        if replayableHead != nil { replayableHead = head }
+        tries.tryStarted(now: MonotonicClock.now())
         leaseUpstream(fresh: false)
+    }
+
+    /// A try failed before any of its response reached the client: retries it when
+    /// the policy, the budget and the body allow (after the backoff, on another
+    /// target when there is one) and returns true; else false, and the caller answers.
+    private func retryAfterFailure(_ failure: RetryPolicy.Failure, outcome: TrafficOutcome) -> Bool {
+        guard let tries, let head = upstreamHead else { return false }
+        tries.tryEnded(outcome, now: MonotonicClock.now())
+        // A refused connection leaves the buffered parts unsent: they are the replay.
+        let connectFailed = failure == .connectFailure
+        guard machine.canRetry,
+            tries.beginRetry(after: failure, method: head.method.rawValue, bodyReplayable: connectFailed || replay.isComplete)
+        else { return false }
+        dropUpstream()
+        machine.retrying()
+        if !connectFailed { buffered = [.head(head)] + replay.bodyParts }
+        setHoldClientReads(true)
+        let backoff = tries.policy.backoff(beforeRetry: tries.retriesDone, random: UInt64.random(in: 0...UInt64.max))
+        let exchange = exchangeNumber
+        retryTimer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(backoff)) { [self] in
+            retryTimer = nil
+            guard exchangeNumber == exchange, machine.state == .connecting, let tries = self.tries else { return }
+            guard tries.chooseTarget(now: MonotonicClock.now()) else {
+                return perform(machine.reject(.noTarget, close: !machine.requestEnded))
+            }
+            startTry()
+        }
+        return true
+    }
+
+    /// The request is done with its upstream: the tries give back what they hold.
+    private func endTries() {
+        retryTimer?.cancel()
+        retryTimer = nil
+        if let tries {
+            self.tries = nil
+            tries.finish(now: MonotonicClock.now())
+        }
     }
 
     private func sendContinue() {
@@ -289,9 +376,17 @@ final class ProxyHandler: ChannelDuplexHandler {
                 guard plugin === exchange, machine.state == .connecting else { return }
                 guard case .proceed = outcome else { return respondFromPlugins(exchange, outcome) }
                 let chosen = request.upstreamOverride ?? upstreamName
-                if let upstream = config.runtime.upstreams[chosen], exchange.chain.has(.balancer) {
-                    request.balancerTargets = upstream.targets.map {
-                        PluginRequest.TargetInfo(address: $0.address, weight: $0.weight, healthy: true)
+                if exchange.chain.has(.balancer), let upstream = config.runtime.upstreams[chosen],
+                    let runtime = loop.upstreamRuntime(named: chosen, generation: config.generation)
+                {
+                    let now = MonotonicClock.now()
+                    let snapshot = runtime.members.snapshot
+                    let balancer = loop.balancer(for: runtime, algorithm: upstream.algorithm, snapshot: snapshot, now: now).balancer
+                    request.balancerTargets = snapshot.targets.indices.map { index in
+                        PluginRequest.TargetInfo(
+                            address: snapshot.targets[index].address, weight: snapshot.targets[index].weight,
+                            healthy: snapshot.isHealthy(index, now: now), active: balancer.activeRequests(target: index),
+                            latencyMilliseconds: balancer.latencyMilliseconds(target: index, now: now))
                     }
                 }
                 vm.runPhase(.balancer, chain: exchange.chain, plan: plan, request: request) { [self] outcome in
@@ -384,19 +479,40 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     private func leaseUpstream(fresh: Bool) {
-        loop.pool.lease(address: targetAddress, connectTimeout: timeouts.connect, fresh: fresh)
+        guard let tries else { return }
+        let exchange = exchangeNumber
+        loop.pool.lease(upstream: tries.runtime, address: tries.address, connectTimeout: timeouts.connect, fresh: fresh)
             .assumeIsolated()
             .whenComplete { [self] result in
                 switch result {
                 case .success(let connection):
+                    guard exchangeNumber == exchange else { return loop.pool.release(connection, reusable: true) }
                     attach(connection)
                 case .failure(let error):
-                    let isTimeout = (error as? ChannelError).map { if case .connectTimeout = $0 { true } else { false } } ?? false
-                    if let action = machine.upstreamFailed(isTimeout ? .upstreamTimeout : .upstreamUnavailable) {
-                        perform(action)
-                    }
+                    guard exchangeNumber == exchange, machine.state == .connecting else { return }
+                    leaseFailed(error)
                 }
             }
+    }
+
+    private func leaseFailed(_ error: Error) {
+        switch error as? UpstreamConnectError {
+        case .connectionLimit:
+            tries?.tryEnded(nil, now: MonotonicClock.now())
+            let name = tries?.runtime.name ?? ""
+            return perform(machine.reject(.shed("no connection to upstream '\(name)' became free in time"), close: !machine.requestEnded))
+        case .pendingLimit:
+            tries?.tryEnded(nil, now: MonotonicClock.now())
+            let name = tries?.runtime.name ?? ""
+            return perform(machine.reject(.shed("upstream '\(name)' has too many requests waiting for a connection"), close: !machine.requestEnded))
+        case .invalidAddress, nil:
+            break
+        }
+        if retryAfterFailure(.connectFailure, outcome: .connectFailure) { return }
+        let isTimeout = (error as? ChannelError).map { if case .connectTimeout = $0 { true } else { false } } ?? false
+        if let action = machine.upstreamFailed(isTimeout ? .upstreamTimeout : .upstreamUnavailable) {
+            perform(action)
+        }
     }
 
     private func receivedBody(_ buffer: ByteBuffer) {
@@ -404,10 +520,13 @@ final class ProxyHandler: ChannelDuplexHandler {
         case .discard:
             return
         case .buffer:
-            if !discardClientBody { buffered.append(.body(.byteBuffer(buffer))) }
+            if discardClientBody { return }
+            buffered.append(.body(.byteBuffer(buffer)))
+            if tries != nil { replay.record(.body(.byteBuffer(buffer))) }
         case .forward:
             if discardClientBody { return }
             upstream?.channel.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil)
+            replay.record(.body(.byteBuffer(buffer)))
         case .reject(let action):
             dropUpstream()
             perform(action)
@@ -421,10 +540,16 @@ final class ProxyHandler: ChannelDuplexHandler {
         case .none:
             return
         case .buffer:
-            if !discardClientBody { buffered.append(.end(trailers)) }
+            if !discardClientBody {
+                buffered.append(.end(trailers))
+                if tries != nil { replay.record(.end(trailers)) }
+            }
             if let exchange = plugin, exchange.collectingBody, exchange.request.body == nil { deliverBody(to: exchange) }
         case .forward(let armRead):
-            if !discardClientBody { upstream?.channel.write(HTTPClientRequestPart.end(trailers), promise: nil) }
+            if !discardClientBody {
+                upstream?.channel.write(HTTPClientRequestPart.end(trailers), promise: nil)
+                replay.record(.end(trailers))
+            }
             if !inClientReadBatch { upstream?.channel.flush() }
             if armRead { armReadTimer() }
         case .finishRejected(let close):
@@ -485,6 +610,16 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     private func receivedResponseHead(_ head: HTTPResponseHead) {
+        if machine.state == .forwarding, let tries {
+            let status = Int(head.status.code)
+            // 1xx heads are interim (the codec passes 101 only); the final head decides.
+            if status >= 200, tries.policy.config.retryOn.contains(.status(status)),
+                retryAfterFailure(.status(status), outcome: .response(status: status))
+            {
+                return
+            }
+            tries.responseHeadArrived(status: status, now: MonotonicClock.now())
+        }
         var headers = head.headers
         ForwardedHeaders.removeHopByHop(&headers)
         let exchange = plugin
@@ -584,6 +719,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         guard case .finish(let reuse, let close) = machine.responseEnd() else { return }
         readTimer.cancel()
         writeTimer.cancel()
+        endTries()
         if let connection = upstream {
             upstream = nil
             loop.pool.release(connection, reusable: reuse)
@@ -610,6 +746,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             return
         }
         let broken = error is HTTPParserError
+        if machine.state == .forwarding, retryAfterFailure(.reset, outcome: .reset) { return }
         if let action = machine.upstreamFailed(broken ? .upstreamBroken : .upstreamUnavailable) {
             dropUpstream()
             perform(action)
@@ -639,6 +776,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     /// Writes a whole gateway-made response.
     private func sendError(_ error: GatewayError, thenClose close: Bool) {
+        endTries()
         // Taken first: writing the end may deliver the next pipelined request's head.
         let finishing = plugin
         plugin = nil
@@ -677,6 +815,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     private func closeEverything() {
+        endTries()
         finishPlugins()
         dropUpstream()
         machine.closed()
@@ -684,6 +823,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     private func upstreamTimedOut() {
+        if machine.state == .forwarding, retryAfterFailure(.timeout, outcome: .timeout) { return }
         if let action = machine.upstreamFailed(.upstreamTimeout) {
             dropUpstream()
             perform(action)
@@ -697,7 +837,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// Read timeout: the upstream must send something within `timeouts.read` of the
     /// request being sent and of each response part.
     private func armReadTimer() {
-        readTimer.arm(in: TimeAmount(timeouts.read)) { [unowned self] in upstreamTimedOut() }
+        let timeout = machine.state == .responding ? timeouts.read : tryTimeout
+        readTimer.arm(in: TimeAmount(timeout)) { [unowned self] in upstreamTimedOut() }
     }
 
     /// Between requests an idle connection is closed after `idle_timeout`. Once the
@@ -755,6 +896,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         writeTimer.stop()
         dropUpstream()
         machine.closed()
+        endTries()
         finishPlugins()
         context.fireChannelInactive()
     }

@@ -32,6 +32,7 @@ public final class ServingConfig: Sendable {
 /// their head arrives, and keep that generation for their whole exchange.
 public final class ConfigStore: Sendable {
     private let box: NIOLockedValueBox<ServingConfig>
+    private let observers = NIOLockedValueBox<[@Sendable (ServingConfig) -> Void]>([])
 
     public init(_ initial: ServingConfig) {
         box = NIOLockedValueBox(initial)
@@ -39,7 +40,16 @@ public final class ConfigStore: Sendable {
 
     public var current: ServingConfig { box.withLockedValue { $0 } }
 
+    /// Runs `observer` with the current generation now and with each new one before it
+    /// becomes current (what requests depend on, such as the upstream directory, is
+    /// ready when the first request of a generation arrives).
+    func willPublish(_ observer: @escaping @Sendable (ServingConfig) -> Void) {
+        observers.withLockedValue { $0.append(observer) }
+        observer(current)
+    }
+
     public func publish(_ config: ServingConfig) {
+        for observer in observers.withLockedValue({ $0 }) { observer(config) }
         box.withLockedValue { $0 = config }
     }
 }

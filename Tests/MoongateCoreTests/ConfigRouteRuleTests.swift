@@ -7,6 +7,16 @@ import Testing
 struct ConfigRouteRuleTests {
     static let cases: [ConfigRuleCase] = [
         ConfigRuleCase(
+            rule: "a route's retries cannot set the upstream's budget",
+            yaml: documentWithRoute(
+                """
+                  - name: orders-api
+                    match: { paths: ["/orders"] }
+                    upstream: orders
+                    retries: { budget_percent: 50 }
+                """),
+            path: "routes[0].retries.budget_percent", line: 8, message: "budget_percent", object: "route orders-api"),
+        ConfigRuleCase(
             rule: "a path starts with '/', '=/' or '~'",
             yaml: documentWithRoute(
                 """

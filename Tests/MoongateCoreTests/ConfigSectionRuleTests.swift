@@ -8,6 +8,9 @@ import Testing
 struct ConfigSectionRuleTests {
     static let cases: [ConfigRuleCase] = [
         ConfigRuleCase(
+            rule: "the resolver is an IP address", yaml: "proxy:\n  resolver: \"dns.internal:53\"",
+            path: "proxy.resolver", line: 2, message: "the resolver is an 'ip:port' address", object: "proxy"),
+        ConfigRuleCase(
             rule: "listen addresses have a port", yaml: "proxy:\n  listen: [\"0.0.0.0\"]",
             path: "proxy.listen[0]", line: 2, message: "expected 'host:port', found '0.0.0.0' (the port is missing)",
             object: "proxy"),

@@ -130,14 +130,19 @@ struct ConfigSpecExampleTests {
         #expect(
             outcome.runtime.upstreams["orders"]
                 == UpstreamSpec(
-                    name: "orders", targets: [BalancerTarget(address: "127.0.0.1:9001", weight: 100)],
-                    hostHeader: "orders.internal"))
+                    name: "orders", targets: [BalancerTarget(address: "127.0.0.1:9001", weight: 100)], hashOn: .header("x-user-id"),
+                    discovery: UpstreamDiscovery(registry: "orders"), hostHeader: "orders.internal",
+                    health: UpstreamHealthConfig(
+                        active: ActiveHealthCheckConfig(path: "/healthz", interval: .seconds(2)), passive: PassiveHealthCheckConfig()),
+                    retries: UpstreamRetryConfig(
+                        attempts: 2, retryOn: [.connectFailure, .reset, .timeout, .status(502), .status(503), .status(504)],
+                        perTryTimeout: .seconds(2))))
 
         let document = try ConfigLoader.parse(yaml: specExampleDocument, file: "moongate.yaml", baseDirectory: "/etc/moongate")
         let orders = try #require(document.upstreams.first?.model)
         #expect(orders.algorithm == .roundRobin)
         #expect(orders.hashOn == .header("x-user-id"))
-        #expect(orders.discoveryRegistry == "orders")
+        #expect(orders.discovery.registry == "orders")
         #expect(
             orders.health.active
                 == ActiveHealthCheckConfig(

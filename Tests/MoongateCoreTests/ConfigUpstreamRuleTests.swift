@@ -47,13 +47,13 @@ struct ConfigUpstreamRuleTests {
                 """),
             path: "upstreams[0].targets[0].address", line: 4, message: "has an empty label", object: "upstream orders"),
         ConfigRuleCase(
-            rule: "target weights are positive",
+            rule: "target weights are 0 (drained) to 65535",
             yaml: upstream(
                 """
                   - name: orders
-                    targets: [{ address: "127.0.0.1:9001", weight: 0 }]
+                    targets: [{ address: "127.0.0.1:9001", weight: 70000 }]
                 """),
-            path: "upstreams[0].targets[0].weight", line: 3, message: "expected an integer from 1 to 65535, found 0",
+            path: "upstreams[0].targets[0].weight", line: 3, message: "expected an integer from 0 to 65535, found 70000",
             object: "upstream orders"),
         ConfigRuleCase(
             rule: "a target is listed once",
@@ -72,7 +72,7 @@ struct ConfigUpstreamRuleTests {
                   - name: orders
                     host_header: orders.internal
                 """),
-            path: "upstreams[0].targets", line: 2, message: "an upstream needs targets, discovery.registry, or both",
+            path: "upstreams[0].targets", line: 2, message: "an upstream needs targets, discovery (registry or srv), or both",
             object: "upstream orders"),
         ConfigRuleCase(
             rule: "algorithm is one of five",
@@ -212,6 +212,51 @@ struct ConfigUpstreamRuleTests {
             path: "upstreams[0].discovery.registry", line: 3, message: "name 'orders/v1' may contain only",
             object: "upstream orders"),
         ConfigRuleCase(
+            rule: "a TCP probe has no path or statuses",
+            yaml: upstream(
+                """
+                  - name: orders
+                    targets: [{ address: "127.0.0.1:9001" }]
+                    health: { active: { type: tcp, statuses: [200] } }
+                """),
+            path: "upstreams[0].health.active.statuses", line: 4, message: "apply to HTTP probes only",
+            object: "upstream orders"),
+        ConfigRuleCase(
+            rule: "a probe type is http or tcp",
+            yaml: upstream(
+                """
+                  - name: orders
+                    targets: [{ address: "127.0.0.1:9001" }]
+                    health: { active: { type: grpc } }
+                """),
+            path: "upstreams[0].health.active.type", line: 4, message: "'grpc'", object: "upstream orders"),
+        ConfigRuleCase(
+            rule: "an SRV discovery name is a host name",
+            yaml: upstream(
+                """
+                  - name: orders
+                    discovery: { srv: "_http._tcp..orders" }
+                """),
+            path: "upstreams[0].discovery.srv", line: 3, message: "has an empty label", object: "upstream orders"),
+        ConfigRuleCase(
+            rule: "discovery names a registry or an SRV name",
+            yaml: upstream(
+                """
+                  - name: orders
+                    discovery: { }
+                """),
+            path: "upstreams[0].discovery", line: 3, message: "name a 'registry' service, an 'srv' DNS name, or both",
+            object: "upstream orders"),
+        ConfigRuleCase(
+            rule: "non_idempotent is a boolean",
+            yaml: upstream(
+                """
+                  - name: orders
+                    targets: [{ address: "127.0.0.1:9001" }]
+                    retries: { non_idempotent: "yes" }
+                """),
+            path: "upstreams[0].retries.non_idempotent", line: 4, message: "expected true or false", object: "upstream orders"),
+        ConfigRuleCase(
             rule: "strings are not numbers",
             yaml: upstream(
                 """
@@ -225,6 +270,27 @@ struct ConfigUpstreamRuleTests {
     @Test("rule", arguments: cases)
     func rule(_ rule: ConfigRuleCase) throws {
         try expectRule(rule)
+    }
+
+    @Test("active probes: type, statuses and jitter; an HTTP probe passes on 2xx/3xx unless statuses are listed")
+    func activeProbeSettings() throws {
+        let document = try ConfigLoader.parse(
+            yaml: Self.upstream(
+                """
+                  - name: orders
+                    targets: [{ address: "127.0.0.1:9001", weight: 0 }]
+                    discovery: { srv: "_HTTP._tcp.orders.internal", registry: orders }
+                    health: { active: { path: /ready, statuses: [200, 204], jitter: 500ms } }
+                """), file: "moongate.yaml")
+        let orders = try #require(document.upstreams.first?.model)
+        let active = try #require(orders.health.active)
+        #expect(active.type == .http)
+        #expect(active.statuses == [200, 204])
+        #expect(active.jitter == .milliseconds(500))
+        #expect(active.passes(status: 204) && !active.passes(status: 302))
+        #expect(ActiveHealthCheckConfig().passes(status: 302) && !ActiveHealthCheckConfig().passes(status: 404))
+        #expect(orders.targets[0].weight == 0)
+        #expect(orders.discovery == UpstreamDiscovery(registry: "orders", srv: "_http._tcp.orders.internal"))
     }
 
     @Test("defaults: round-robin, weight 100, timeouts 2s/30s/30s, no TLS")

@@ -1,3 +1,4 @@
+import Logging
 import MoongateCore
 import MoongateScripting
 import NIOCore
@@ -19,8 +20,12 @@ struct ProxyHandlerEmbeddedTests {
         let store = ConfigStore(try ServingConfig(generation: 1, runtime: runtime))
         let channel = EmbeddedChannel()
         let server = ServerState(scheme: "http")
-        let handler = ProxyHandler(
-            store: store, loop: LoopContext(eventLoop: channel.eventLoop, plugins: PluginServices()), server: server, activity: ConnectionActivity())
+        let upstreams = UpstreamDirectory(
+            group: channel.eventLoop, logger: Logger(label: "test"), registry: ServiceRegistry(),
+            makeNameWatcher: DNSNameWatcher.make)
+        upstreams.apply(runtime)
+        let loop = LoopContext(eventLoop: channel.eventLoop, plugins: PluginServices(), upstreams: upstreams)
+        let handler = ProxyHandler(store: store, loop: loop, server: server, activity: ConnectionActivity())
         try channel.pipeline.syncOperations.addHandler(handler)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         return (channel, handler, server)

@@ -2,39 +2,69 @@
 /// weights, and the choices of a heavy target are spread out rather than sent in a
 /// burst (weights 5/1/1 give `a a b a c a a`, not `a a a a a b c`).
 ///
-/// Each pick adds every target's weight to its running score, chooses the highest
-/// score (the earliest target on a tie) and subtracts the total weight from the chosen
-/// one. Over any window of `totalWeight` consecutive picks, each target is chosen
-/// exactly `weight` times.
+/// Each pick adds every eligible target's weight to its running score, chooses the
+/// highest score (the earliest target on a tie) and subtracts the total weight from the
+/// chosen one. Over any window of `totalWeight` consecutive picks, each target is chosen
+/// exactly `weight` times. Fallbacks are the other eligible targets in cyclic order.
 ///
-/// Targets with a weight of 0 (or less) are never the first choice, only fallbacks,
-/// which lets a split drain an upstream by setting its weight to 0. When no target has
-/// a positive weight, all count as equal, so the upstream still serves.
-///
-/// Not thread-safe and not `Sendable`: one instance per event loop, used from that
-/// loop only (see `LoadBalancer`).
-public final class SmoothWeightedRoundRobin: LoadBalancer {
+/// Drained targets (weight 0) take no part. The scores start at zero on every build:
+/// only the state in `TargetLoad` carries over a rebuild.
+public final class SmoothWeightedRoundRobin: LoadBalancer, TargetLoadTracking {
+    public let targets: [BalancerTarget]
+    let loads: [TargetLoad]
+    /// The indexes of the targets with a positive weight.
+    private let eligible: [Int]
+    /// The weights of `eligible`, position for position.
     private let weights: [Int]
     private let totalWeight: Int
+    /// The running scores of `eligible`, position for position.
     private var scores: [Int]
 
-    public init(targets: [BalancerTarget]) {
-        let positive = targets.map { max($0.weight, 0) }
-        weights = positive.contains { $0 > 0 } ? positive : Array(repeating: 1, count: targets.count)
+    public init(targets: [BalancerTarget], previous: (any LoadBalancer)?, now: UInt64) {
+        self.targets = targets
+        loads = TargetLoad.carriedOver(to: targets, from: previous, now: now)
+        eligible = targets.indices.filter { targets[$0].weight > 0 }
+        weights = eligible.map { targets[$0].weight }
         totalWeight = weights.reduce(0, +)
-        scores = Array(repeating: 0, count: targets.count)
+        scores = Array(repeating: 0, count: eligible.count)
     }
 
-    /// The next target in the smooth sequence, then the others as fallbacks.
+    /// The next target of the smooth sequence, then the other eligible targets.
     /// `hashKey` is ignored: round-robin does not depend on the request.
-    public func selection(hashKey: UInt64?) -> BalancerSelection {
-        guard !weights.isEmpty else { return BalancerSelection(first: 0, targetCount: 0) }
-        var chosen = 0
-        for index in weights.indices {
-            scores[index] += weights[index]
-            if scores[index] > scores[chosen] { chosen = index }
+    public func selection(hashKey: UInt64, now: UInt64) -> BalancerSelection {
+        guard !eligible.isEmpty else { return .empty }
+        let chosen = scores.withUnsafeMutableBufferPointer { scores in
+            weights.withUnsafeBufferPointer { weights in
+                var chosen = 0
+                var best = Int.min
+                for position in 0..<scores.count {
+                    let score = scores[position] + weights[position]
+                    scores[position] = score
+                    if score > best {
+                        best = score
+                        chosen = position
+                    }
+                }
+                scores[chosen] -= totalWeight
+                return chosen
+            }
         }
-        scores[chosen] -= totalWeight
-        return BalancerSelection(first: chosen, targetCount: weights.count)
+        return BalancerSelection(eligible: eligible, start: chosen)
+    }
+
+    public func requestStarted(target: Int, now: UInt64) {
+        loads[target].requestStarted()
+    }
+
+    public func requestFinished(target: Int, latencyNanos: UInt64, now: UInt64) {
+        loads[target].requestFinished(latencyNanos: latencyNanos, now: now)
+    }
+
+    public func activeRequests(target: Int) -> Int {
+        loads[target].activeRequests
+    }
+
+    public func latencyMilliseconds(target: Int, now: UInt64) -> Double {
+        loads[target].latency.nanos(at: now) / 1e6
     }
 }

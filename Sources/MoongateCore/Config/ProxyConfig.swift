@@ -10,6 +10,9 @@ public struct ProxyConfig: Sendable, Equatable {
     public var trustedProxies: [CIDR]
     public var limits: ProxyLimits
     public var drainTimeout: Duration
+    /// The DNS server ("ip:port") for resolving target host names and `discovery.srv`;
+    /// nil = the first nameserver of /etc/resolv.conf.
+    public var resolver: String?
 
     /// The defaults SPEC §2 gives for a document without `proxy:`.
     public init() {
@@ -20,17 +23,19 @@ public struct ProxyConfig: Sendable, Equatable {
         trustedProxies = defaults.trustedProxies
         limits = defaults.limits
         drainTimeout = defaults.drainTimeout
+        resolver = nil
     }
 
     /// What the data plane applies (TLS listeners are read from `tls` at start-up).
     public var settings: ProxySettings {
         ProxySettings(
-            listen: listen, workers: workers, trustedProxies: trustedProxies, limits: limits, drainTimeout: drainTimeout)
+            listen: listen, workers: workers, trustedProxies: trustedProxies, limits: limits, drainTimeout: drainTimeout,
+            resolver: resolver)
     }
 }
 
 extension ProxyConfig {
-    static let keys = ["listen", "workers", "tls", "trusted_proxies", "limits", "drain_timeout"]
+    static let keys = ["listen", "workers", "tls", "trusted_proxies", "limits", "drain_timeout", "resolver"]
     static let limitKeys = ["max_header_bytes", "max_body_bytes", "header_timeout", "idle_timeout"]
 
     static func decode(_ node: ConfigNode, _ reader: ConfigReader) -> ProxyConfig? {
@@ -62,6 +67,13 @@ extension ProxyConfig {
             config.limits.idleTimeout = reader.duration(limits["idle_timeout"]) ?? config.limits.idleTimeout
         }
         config.drainTimeout = reader.duration(fields["drain_timeout"], allowZero: true) ?? config.drainTimeout
+        if let resolverNode = fields["resolver"], let address = reader.hostPort(resolverNode) {
+            if IPAddressBytes.parse(address.host) == nil {
+                reader.report(resolverNode, "the resolver is an 'ip:port' address (it cannot itself need resolving), found '\(address)'")
+            } else {
+                config.resolver = address.description
+            }
+        }
         return config
     }
 

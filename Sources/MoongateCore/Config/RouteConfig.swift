@@ -16,6 +16,8 @@ public struct RouteConfig: Sendable, Equatable {
     public var stripPrefix: Bool
     public var preserveHost: Bool
     public var plugins: [PluginInstanceConfig]
+    /// `retries:` fields that replace the upstream's for this route.
+    public var retries: RetryOverride?
 
     public init(
         name: String, hosts: [String] = [], paths: [String] = [], methods: [String] = [], headers: [String: String] = [:],
@@ -42,7 +44,7 @@ public struct RouteConfig: Sendable, Equatable {
     public var compiled: CompiledRoute {
         CompiledRoute(
             name: name, upstreams: upstreams.map { WeightedUpstream(name: $0.name, weight: $0.weight) }, stripPrefix: stripPrefix,
-            preserveHost: preserveHost, plugins: plugins)
+            preserveHost: preserveHost, plugins: plugins, retries: retries)
     }
 }
 
@@ -61,7 +63,7 @@ public struct UpstreamReference: Sendable, Equatable {
 }
 
 extension RouteConfig {
-    static let keys = ["name", "match", "upstream", "upstreams", "strip_prefix", "preserve_host", "plugins"]
+    static let keys = ["name", "match", "upstream", "upstreams", "strip_prefix", "preserve_host", "retries", "plugins"]
     static let matchKeys = ["hosts", "paths", "methods", "headers"]
 
     static func decode(_ node: ConfigNode, _ reader: ConfigReader) -> RouteConfig? {
@@ -85,6 +87,7 @@ extension RouteConfig {
         route.stripPrefix = reader.bool(fields["strip_prefix"]) ?? false
         route.preserveHost = reader.bool(fields["preserve_host"]) ?? false
         route.plugins = PluginInstanceConfig.decodeList(fields["plugins"], reader)
+        route.retries = fields["retries"].flatMap { RetryOverride.decode($0, reader) }
         return name == nil ? nil : route
     }
 

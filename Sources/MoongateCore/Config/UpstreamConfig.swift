@@ -7,8 +7,7 @@ public struct UpstreamConfig: Sendable, Equatable {
     /// What `consistent-hash` hashes; ignored by the other algorithms.
     public var hashOn: HashKey
     public var targets: [BalancerTarget]
-    /// Service registry whose self-registered instances join `targets`.
-    public var discoveryRegistry: String?
+    public var discovery: UpstreamDiscovery
     /// Host header sent when the route does not preserve the client's; nil = the target address.
     public var hostHeader: String?
     public var health: UpstreamHealthConfig
@@ -24,7 +23,7 @@ public struct UpstreamConfig: Sendable, Equatable {
         algorithm = .roundRobin
         hashOn = .ip
         self.targets = targets
-        discoveryRegistry = nil
+        discovery = UpstreamDiscovery()
         hostHeader = nil
         health = UpstreamHealthConfig()
         retries = UpstreamRetryConfig()
@@ -36,7 +35,9 @@ public struct UpstreamConfig: Sendable, Equatable {
 
     /// What the proxy serves from.
     public var spec: UpstreamSpec {
-        UpstreamSpec(name: name, targets: targets, hostHeader: hostHeader, timeouts: timeouts, plugins: plugins)
+        UpstreamSpec(
+            name: name, targets: targets, algorithm: algorithm, hashOn: hashOn, discovery: discovery, hostHeader: hostHeader,
+            health: health, retries: retries, timeouts: timeouts, limits: limits, plugins: plugins)
     }
 }
 
@@ -58,12 +59,22 @@ extension UpstreamConfig {
             }
         }
         config.targets = reader.list(fields["targets"], uniqueBy: \.address) { target($0, reader) } ?? []
-        if let discovery = reader.fields(fields["discovery"], allowed: ["registry"]) {
-            config.discoveryRegistry = reader.objectName(
-                reader.required(discovery, "registry", "the registry whose instances join this upstream"))
+        if let discovery = reader.fields(fields["discovery"], allowed: ["registry", "srv"]) {
+            config.discovery.registry = discovery["registry"].flatMap { reader.objectName($0) }
+            if let srvNode = discovery["srv"], let name = reader.string(srvNode) {
+                if let problem = HostName.problem(name.lowercased()) {
+                    reader.report(srvNode, problem)
+                } else {
+                    config.discovery.srv = name.lowercased()
+                }
+            }
+            if discovery["registry"] == nil, discovery["srv"] == nil {
+                reader.report(discovery.owner, "name a 'registry' service, an 'srv' DNS name, or both")
+            }
         }
         if fields["targets"] == nil, fields["discovery"] == nil {
-            reader.report(fields.sourceOfMissing("targets"), "missing; an upstream needs targets, discovery.registry, or both")
+            reader.report(
+                fields.sourceOfMissing("targets"), "missing; an upstream needs targets, discovery (registry or srv), or both")
         }
         if let hostNode = fields["host_header"], let host = reader.string(hostNode) {
             config.hostHeader = host
@@ -82,11 +93,11 @@ extension UpstreamConfig {
         return name == nil ? nil : config
     }
 
-    /// One `targets:` entry: `{ address: "host:port", weight: 1..65535 }`.
+    /// One `targets:` entry: `{ address: "host:port", weight: 0..65535 }` (0 = drained).
     private static func target(_ node: ConfigNode, _ reader: ConfigReader) -> BalancerTarget? {
         guard let fields = reader.fields(node, allowed: ["address", "weight"]) else { return nil }
         let address = reader.hostPort(reader.required(fields, "address", "a target is a 'host:port' or '[ipv6]:port' address"))
-        let weight = reader.int(fields["weight"], in: 1...65535) ?? 100
+        let weight = reader.int(fields["weight"], in: 0...65535) ?? 100
         return address.map { BalancerTarget(address: $0.description, weight: weight) }
     }
 

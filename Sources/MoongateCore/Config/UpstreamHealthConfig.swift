@@ -17,24 +17,45 @@ public struct UpstreamHealthConfig: Sendable, Equatable {
     }
 }
 
-/// `health.active`. Defaults: GET / every 5s with a 1s timeout; healthy after 2
-/// successes in a row, unhealthy after 3 failures in a row.
+/// `health.active`. Defaults: an HTTP GET / every 5s with a 1s timeout, passing on any
+/// 2xx or 3xx; healthy after 2 passes in a row, unhealthy after 3 failures in a row; no
+/// jitter.
 public struct ActiveHealthCheckConfig: Sendable, Equatable {
+    /// An HTTP probe passes on an expected status; a TCP probe passes when it connects.
+    public enum ProbeType: String, Sendable, Equatable, CaseIterable {
+        case http
+        case tcp
+    }
+
+    public var type: ProbeType
     public var path: String
     public var interval: Duration
     public var timeout: Duration
     public var healthyAfter: Int
     public var unhealthyAfter: Int
+    /// Statuses that pass an HTTP probe; empty = any status from 200 to 399.
+    public var statuses: [Int]
+    /// Each probe waits `interval` plus a random part of `jitter`, so the probes of many
+    /// targets (and of many gateways) do not land on an origin at the same instant.
+    public var jitter: Duration
 
     public init(
-        path: String = "/", interval: Duration = .seconds(5), timeout: Duration = .seconds(1), healthyAfter: Int = 2,
-        unhealthyAfter: Int = 3
+        type: ProbeType = .http, path: String = "/", interval: Duration = .seconds(5), timeout: Duration = .seconds(1),
+        healthyAfter: Int = 2, unhealthyAfter: Int = 3, statuses: [Int] = [], jitter: Duration = .zero
     ) {
+        self.type = type
         self.path = path
         self.interval = interval
         self.timeout = timeout
         self.healthyAfter = healthyAfter
         self.unhealthyAfter = unhealthyAfter
+        self.statuses = statuses
+        self.jitter = jitter
+    }
+
+    /// Whether an HTTP probe answered with `status` passes.
+    public func passes(status: Int) -> Bool {
+        statuses.isEmpty ? (200...399).contains(status) : statuses.contains(status)
     }
 }
 
@@ -57,7 +78,7 @@ public struct PassiveHealthCheckConfig: Sendable, Equatable {
 }
 
 extension UpstreamHealthConfig {
-    static let activeKeys = ["path", "interval", "timeout", "healthy_after", "unhealthy_after"]
+    static let activeKeys = ["type", "path", "interval", "timeout", "healthy_after", "unhealthy_after", "statuses", "jitter"]
     static let passiveKeys = ["failures", "statuses", "ejection", "max_ejection_percent"]
 
     static func decode(_ node: ConfigNode, _ reader: ConfigReader) -> UpstreamHealthConfig? {
@@ -65,6 +86,7 @@ extension UpstreamHealthConfig {
         var config = UpstreamHealthConfig()
         if let active = reader.fields(fields["active"], allowed: activeKeys) {
             var check = ActiveHealthCheckConfig()
+            check.type = reader.choice(active["type"], of: ActiveHealthCheckConfig.ProbeType.self) ?? check.type
             if let pathNode = active["path"], let path = reader.string(pathNode) {
                 if path.hasPrefix("/") {
                     check.path = path
@@ -76,6 +98,12 @@ extension UpstreamHealthConfig {
             check.timeout = reader.duration(active["timeout"]) ?? check.timeout
             check.healthyAfter = reader.int(active["healthy_after"], in: 1...Int.max) ?? check.healthyAfter
             check.unhealthyAfter = reader.int(active["unhealthy_after"], in: 1...Int.max) ?? check.unhealthyAfter
+            check.statuses =
+                reader.list(active["statuses"], uniqueBy: { String($0) }) { reader.int($0, in: 100...599) } ?? check.statuses
+            check.jitter = reader.duration(active["jitter"], allowZero: true) ?? check.jitter
+            if check.type == .tcp, let statusesNode = active["statuses"] ?? active["path"] {
+                reader.report(statusesNode, "'path' and 'statuses' apply to HTTP probes only; remove them or set 'type: http'")
+            }
             // A probe outliving its interval would overlap the next one.
             if check.timeout > check.interval {
                 let timeout = active["timeout"]?.string ?? "1s"

@@ -56,11 +56,14 @@ public struct ProxySettings: Sendable, Equatable {
     public var trustedProxies: [CIDR]
     public var limits: ProxyLimits
     public var drainTimeout: Duration
+    /// "ip:port" of the DNS server for discovery; nil = the system's.
+    public var resolver: String?
 
     public init(
         listen: [String] = ["0.0.0.0:8000"], workers: Int? = nil, trustedProxies: [CIDR] = [],
-        limits: ProxyLimits = ProxyLimits(), drainTimeout: Duration = .seconds(30)
+        limits: ProxyLimits = ProxyLimits(), drainTimeout: Duration = .seconds(30), resolver: String? = nil
     ) {
+        self.resolver = resolver
         self.listen = listen
         self.workers = workers
         self.trustedProxies = trustedProxies
@@ -95,16 +98,19 @@ public struct CompiledRoute: Sendable, Equatable {
     public var stripPrefix: Bool
     public var preserveHost: Bool
     public var plugins: [PluginInstanceConfig]
+    /// Replaces fields of the upstream's retry policy for this route.
+    public var retries: RetryOverride?
 
     public init(
         name: String, upstreams: [WeightedUpstream], stripPrefix: Bool = false, preserveHost: Bool = false,
-        plugins: [PluginInstanceConfig] = []
+        plugins: [PluginInstanceConfig] = [], retries: RetryOverride? = nil
     ) {
         self.name = name
         self.upstreams = upstreams
         self.stripPrefix = stripPrefix
         self.preserveHost = preserveHost
         self.plugins = plugins
+        self.retries = retries
     }
 }
 
@@ -118,25 +124,55 @@ public struct WeightedUpstream: Sendable, Equatable {
     }
 }
 
-/// An upstream as the proxy uses it.
+/// An upstream as the proxy uses it. Its live targets (static ones, what DNS and the
+/// registry found) and their health are kept apart, across reloads, by the proxy.
 public struct UpstreamSpec: Sendable, Equatable {
     public var name: String
+    public var algorithm: LoadBalancingAlgorithm
+    public var hashOn: HashKey
+    /// As configured; host names among them are resolved by the proxy.
     public var targets: [BalancerTarget]
+    public var discovery: UpstreamDiscovery
     /// Host header sent when the route does not preserve the client's (default: the target address).
     public var hostHeader: String?
+    public var health: UpstreamHealthConfig
+    public var retries: UpstreamRetryConfig
     public var timeouts: UpstreamTimeouts
+    public var limits: UpstreamConnectionLimits
     /// Plugin instances for every route using this upstream.
     public var plugins: [PluginInstanceConfig]
 
     public init(
-        name: String, targets: [BalancerTarget], hostHeader: String? = nil, timeouts: UpstreamTimeouts = UpstreamTimeouts(),
+        name: String, targets: [BalancerTarget], algorithm: LoadBalancingAlgorithm = .roundRobin, hashOn: HashKey = .ip,
+        discovery: UpstreamDiscovery = UpstreamDiscovery(), hostHeader: String? = nil,
+        health: UpstreamHealthConfig = UpstreamHealthConfig(), retries: UpstreamRetryConfig = UpstreamRetryConfig(),
+        timeouts: UpstreamTimeouts = UpstreamTimeouts(), limits: UpstreamConnectionLimits = UpstreamConnectionLimits(),
         plugins: [PluginInstanceConfig] = []
     ) {
         self.name = name
+        self.algorithm = algorithm
+        self.hashOn = hashOn
         self.targets = targets
+        self.discovery = discovery
         self.hostHeader = hostHeader
+        self.health = health
+        self.retries = retries
         self.timeouts = timeouts
+        self.limits = limits
         self.plugins = plugins
+    }
+}
+
+/// `upstreams[].discovery` (SPEC §2): where targets come from besides `targets:`.
+public struct UpstreamDiscovery: Sendable, Equatable {
+    /// Self-registered instances of this registry service join the targets.
+    public var registry: String?
+    /// A DNS SRV name ("_http._tcp.orders.internal") whose records are targets.
+    public var srv: String?
+
+    public init(registry: String? = nil, srv: String? = nil) {
+        self.registry = registry
+        self.srv = srv
     }
 }
 

@@ -22,7 +22,8 @@ enum PDKRouting {
                     request.balancerTargets.map { target in
                         .map([
                             "address": .string(target.address), "weight": .integer(Int64(target.weight)),
-                            "healthy": .boolean(target.healthy), "active": .integer(0), "latency_ms": .integer(0),
+                            "healthy": .boolean(target.healthy), "active": .integer(Int64(target.active)),
+                            "latency_ms": .number(target.latencyMilliseconds),
                         ])
                     }))
         }

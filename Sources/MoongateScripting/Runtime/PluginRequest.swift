@@ -137,11 +137,17 @@ public final class PluginRequest: PluginRunContext {
         public var address: String
         public var weight: Int
         public var healthy: Bool
+        /// Requests in flight to it from this event loop.
+        public var active: Int
+        /// The balancer's latency estimate (0 when the algorithm keeps none).
+        public var latencyMilliseconds: Double
 
-        public init(address: String, weight: Int, healthy: Bool) {
+        public init(address: String, weight: Int, healthy: Bool, active: Int = 0, latencyMilliseconds: Double = 0) {
             self.address = address
             self.weight = weight
             self.healthy = healthy
+            self.active = active
+            self.latencyMilliseconds = latencyMilliseconds
         }
     }
 

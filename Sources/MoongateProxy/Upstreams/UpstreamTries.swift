@@ -1,0 +1,125 @@
+import MoongateCore
+
+/// The tries of one request against its upstream: which target each goes to, what
+/// they cost the balancer and the circuit, and what passive health learns from them.
+/// The proxy handler asks it for targets and tells it how each try ended; it keeps the
+/// accounting straight (every started try is finished once, the request and retry
+/// slots taken from the circuit are given back once).
+final class UpstreamTries {
+    let runtime: UpstreamRuntime
+    let policy: RetryPolicy
+    private let loopBalancer: LoopBalancer
+    private let snapshot: UpstreamMembersSnapshot
+    private var selection: BalancerSelection
+    private let hashKey: UInt64
+    /// Indexes into the snapshot's targets already tried.
+    private var tried: [Int] = []
+    /// A plugin chose the target: every try goes there, outside the balancer.
+    private let fixedAddress: String?
+
+    /// The target of the current try: an index into the snapshot's targets, or -1
+    /// for a fixed address that is not one of them.
+    private(set) var target = -1
+    private(set) var address = ""
+    private(set) var retriesDone = 0
+    private var tryStartedAt: UInt64 = 0
+    /// When the current try's response head came (its latency for the balancer).
+    private var headArrivedAt: UInt64?
+    private var tryOpen = false
+    private var holdsRetrySlot = false
+    private var holdsRequestSlot = true
+
+    /// Takes over a request slot already taken from `runtime.circuit`.
+    init(
+        runtime: UpstreamRuntime, loopBalancer: LoopBalancer, snapshot: UpstreamMembersSnapshot, policy: RetryPolicy,
+        hashKey: UInt64, fixedAddress: String?, now: UInt64
+    ) {
+        self.runtime = runtime
+        self.loopBalancer = loopBalancer
+        self.snapshot = snapshot
+        self.policy = policy
+        self.hashKey = hashKey
+        self.fixedAddress = fixedAddress
+        selection = loopBalancer.balancer.selection(hashKey: hashKey, now: now)
+    }
+
+    /// The Host header for the current target when the route and upstream set none.
+    var defaultHostHeader: String { loopBalancer.hostNames[address] ?? address }
+
+    /// Picks the target of the next try: the balancer's choices in order, skipping the
+    /// unusable and those already tried; when every usable target was tried (one
+    /// target, say), a usable one again. False when no target is usable.
+    func chooseTarget(now: UInt64) -> Bool {
+        if let fixedAddress {
+            address = fixedAddress
+            target = snapshot.targets.firstIndex { $0.address == fixedAddress } ?? -1
+            return true
+        }
+        while let index = selection.next() {
+            if !tried.contains(index) && snapshot.isUsable(index, now: now) { return use(index) }
+        }
+        var again = loopBalancer.balancer.selection(hashKey: hashKey, now: now)
+        while let index = again.next() {
+            if snapshot.isUsable(index, now: now) { return use(index) }
+        }
+        return false
+    }
+
+    private func use(_ index: Int) -> Bool {
+        target = index
+        address = snapshot.targets[index].address
+        tried.append(index)
+        return true
+    }
+
+    func tryStarted(now: UInt64) {
+        tryStartedAt = now
+        headArrivedAt = nil
+        tryOpen = true
+        if target >= 0 { loopBalancer.balancer.requestStarted(target: target, now: now) }
+    }
+
+    /// The current try is over; `outcome` feeds passive health (nil: ended by the
+    /// client or the gateway, which says nothing about the target).
+    func tryEnded(_ outcome: TrafficOutcome?, now: UInt64) {
+        guard tryOpen else { return }
+        tryOpen = false
+        if target >= 0 {
+            let latency = (headArrivedAt ?? now) &- tryStartedAt
+            loopBalancer.balancer.requestFinished(target: target, latencyNanos: latency, now: now)
+        }
+        if let outcome { runtime.recordTraffic(address: address, outcome: outcome, now: now) }
+        if holdsRetrySlot {
+            holdsRetrySlot = false
+            runtime.circuit.finishRetry()
+        }
+    }
+
+    /// The current try's response head arrived (and will be passed on): passive health
+    /// learns its status now, the balancer its latency when the try ends.
+    func responseHeadArrived(status: Int, now: UInt64) {
+        guard tryOpen, headArrivedAt == nil else { return }
+        headArrivedAt = now
+        runtime.recordTraffic(address: address, outcome: .response(status: status), now: now)
+    }
+
+    /// Whether the failed try may be followed by another (policy and retry budget);
+    /// when true the retry holds a budget slot until its try ends.
+    func beginRetry(after failure: RetryPolicy.Failure, method: String, bodyReplayable: Bool) -> Bool {
+        guard policy.allowsRetry(after: failure, method: method, retriesDone: retriesDone, bodyReplayable: bodyReplayable),
+            runtime.circuit.tryStartRetry()
+        else { return false }
+        holdsRetrySlot = true
+        retriesDone += 1
+        return true
+    }
+
+    /// The request is over: gives back whatever it still holds.
+    func finish(now: UInt64) {
+        tryEnded(nil, now: now)
+        if holdsRequestSlot {
+            holdsRequestSlot = false
+            runtime.circuit.finishRequest()
+        }
+    }
+}

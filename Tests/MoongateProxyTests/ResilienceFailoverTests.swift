@@ -1,0 +1,129 @@
+import Foundation
+import HTTPTestSupport
+import MoongateCore
+import Testing
+
+@testable import MoongateProxy
+
+/// Targets that die, reset or fail while traffic flows (issue 5: zero failed GETs
+/// while one healthy target remains).
+@Suite("Resilience: failover and retries", .serialized)
+struct ResilienceFailoverTests {
+    static func config(retries: String, passive: String = "") -> String {
+        """
+        upstreams:
+          - name: pool
+            targets: [{ address: "ORIGIN_0" }, { address: "ORIGIN_1" }]
+            retries: \(retries)
+            timeouts: { connect: 1s, read: 5s, write: 5s }
+        \(passive.isEmpty ? "" : "    health: { passive: \(passive) }")
+        routes:
+          - name: all
+            match: { paths: ["/"] }
+            upstream: pool
+        """
+    }
+
+    @Test("a target whose port closes during traffic: every GET still succeeds")
+    func closedPortFailsOver() async throws {
+        let yaml = Self.config(retries: "{ attempts: 1, backoff: 0s }", passive: "{ failures: 1, ejection: 30s }")
+        try await ResilienceGateway.with(yaml: yaml, origins: 2) { (gateway: ResilienceGateway) async throws in
+            #expect(try gateway.tally(20).count == 2)
+            await gateway.origins[1].stop()
+            let counts = try gateway.tally(200)
+            #expect(counts == ["o0": 200])
+        }
+    }
+
+    @Test("a target that resets connections: every GET is retried on the other")
+    func resetsAreRetried() async throws {
+        let yaml = Self.config(retries: "{ attempts: 1, retry_on: [connect-failure, reset], backoff: 0s }")
+        try await ResilienceGateway.with(yaml: yaml, origins: 2) { (gateway: ResilienceGateway) async throws in
+            gateway.origins[1].set(.reset)
+            let counts = try gateway.tally(100)
+            #expect(counts == ["o0": 100])
+            #expect(gateway.origins[1].requestCount == 0)  // reset at the head, before counting
+        }
+    }
+
+    @Test("a 503 listed in retry_on is retried on another target; the last try's answer is passed on")
+    func statusRetries() async throws {
+        let yaml = Self.config(retries: "{ attempts: 1, retry_on: [503], backoff: 0s }")
+        try await ResilienceGateway.with(yaml: yaml, origins: 2) { (gateway: ResilienceGateway) async throws in
+            gateway.origins[1].set(.status(503))
+            #expect(try gateway.tally(50) == ["o0": 50])
+            gateway.origins[0].set(.status(503))
+            let both = try gateway.get("/")
+            #expect(both.status == 503)
+            #expect(both.origin != nil)  // the upstream's own 503, passed on after the retry
+        }
+    }
+
+    @Test("POST is not retried once it reached an upstream, unless non_idempotent is set")
+    func postsAreNotRetriedAfterReachingTheUpstream() async throws {
+        let yaml = Self.config(retries: "{ attempts: 1, retry_on: [503], backoff: 0s }")
+        try await ResilienceGateway.with(yaml: yaml, origins: 2) { (gateway: ResilienceGateway) async throws in
+            gateway.origins[0].set(.status(503))
+            gateway.origins[1].set(.status(503))
+            let client = try gateway.client()
+            let response = try client.request("POST", "/", body: Array("{}".utf8))
+            #expect(response.status == 503)
+            #expect(gateway.origins[0].requestCount + gateway.origins[1].requestCount == 1)
+        }
+        let retrying = Self.config(retries: "{ attempts: 1, retry_on: [503], backoff: 0s, non_idempotent: true }")
+        try await ResilienceGateway.with(yaml: retrying, origins: 2) { (gateway: ResilienceGateway) async throws in
+            gateway.origins[0].set(.status(503))
+            gateway.origins[1].set(.status(503))
+            let response = try gateway.client().request("POST", "/", body: Array("{}".utf8))
+            #expect(response.status == 503)
+            #expect(gateway.origins[0].requestCount + gateway.origins[1].requestCount == 2)
+        }
+    }
+
+    @Test("a retried POST that never reached an upstream (refused) goes to the other target with its body")
+    func refusedPostIsRetriedWithItsBody() async throws {
+        let yaml = Self.config(retries: "{ attempts: 1, backoff: 0s }")
+        try await ResilienceGateway.with(yaml: yaml, origins: 2) { (gateway: ResilienceGateway) async throws in
+            await gateway.origins[1].stop()
+            for _ in 0..<10 {
+                let response = try gateway.client().request("POST", "/", body: Array("hello".utf8))
+                #expect(response.status == 200)
+                #expect(response.header("x-origin-name") == "o0")
+            }
+        }
+    }
+
+    @Test("a route's retries override the upstream's: attempts 0 passes the first 503 on")
+    func routeOverride() async throws {
+        let yaml = """
+            upstreams:
+              - name: pool
+                targets: [{ address: "ORIGIN_0" }, { address: "ORIGIN_1" }]
+                retries: { attempts: 2, retry_on: [503], backoff: 0s }
+            routes:
+              - name: no-retries
+                match: { paths: ["/once"] }
+                upstream: pool
+                retries: { attempts: 0 }
+              - name: default
+                match: { paths: ["/"] }
+                upstream: pool
+            """
+        try await ResilienceGateway.with(yaml: yaml, origins: 2) { (gateway: ResilienceGateway) async throws in
+            gateway.origins[1].set(.status(503))
+            let once = try gateway.tally(20, path: "/once")
+            #expect(once["o1"] == 10 && once["o0"] == 10)
+            #expect(try gateway.tally(20, path: "/") == ["o0": 20])
+        }
+    }
+
+    @Test("a try that times out (per_try_timeout) is retried on the other target")
+    func perTryTimeout() async throws {
+        let yaml = Self.config(retries: "{ attempts: 1, retry_on: [timeout], per_try_timeout: 300ms, backoff: 0s }")
+        try await ResilienceGateway.with(yaml: yaml, origins: 2) { (gateway: ResilienceGateway) async throws in
+            gateway.origins[1].set(.stall)
+            let counts = try gateway.tally(6)
+            #expect(counts == ["o0": 6])
+        }
+    }
+}
