@@ -1,3 +1,4 @@
+import Logging
 import MoongateScripting
 import MoongateCore
 import NIOConcurrencyHelpers
@@ -33,8 +34,10 @@ public final class GatewayServer: Sendable {
     ) {
         self.store = store
         self.group = group
+        var logger = Logger(label: "moongate.upstreams")
+        logger.logLevel = plugins.logger.logLevel
         let upstreams = UpstreamDirectory(
-            group: group, logger: plugins.logger, registry: registry, makeNameWatcher: DNSNameWatcher.make)
+            group: group, logger: logger, registry: registry, makeNameWatcher: DNSNameWatcher.make)
         self.upstreams = upstreams
         self.contexts = LoopContexts(group: group, plugins: plugins, upstreams: upstreams)
         store.willPublish { config in upstreams.apply(config.runtime) }

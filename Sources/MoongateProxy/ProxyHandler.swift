@@ -203,7 +203,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         if let attempts = plugins?.retriesOverride { retryConfig.attempts = attempts }
         let tries = UpstreamTries(
             runtime: runtime, loopBalancer: balancer, snapshot: snapshot, policy: RetryPolicy(retryConfig), hashKey: hashKey,
-            fixedAddress: plugins?.targetOverride, now: now)
+            fixedAddress: plugins?.targetOverride, reportsOutcomes: upstreamSpec.health.passive != nil, now: now)
         self.tries = tries
         guard tries.chooseTarget(now: now) else {
             return perform(machine.reject(.noTarget, close: false))

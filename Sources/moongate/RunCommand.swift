@@ -120,6 +120,7 @@ struct RunCommand: AsyncParsableCommand {
                 reloader.stopWatching()
                 logger.info("draining", metadata: ["timeout": .string("\(store.current.runtime.proxy.drainTimeout)")])
                 await server.drain(timeout: store.current.runtime.proxy.drainTimeout)
+                server.stopBackgroundWork()
                 try? await quickstartOrigin?.close()
                 try? await eventLoops.shutdownGracefully()
                 logger.info("stopped")

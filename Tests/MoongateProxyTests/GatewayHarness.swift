@@ -61,6 +61,7 @@ final class GatewayHarness {
     }
 
     func shutdown() async {
+        server.stopBackgroundWork()
         await origin.close()
         try? await group.shutdownGracefully()
     }

@@ -37,9 +37,14 @@ import Testing
             match: { paths: ["/balance"] }
             upstream: pair
             plugins: [{ name: pick-target, config: { origin: "ORIGIN" } }]
+          - { name: pair-retried, match: { paths: ["/pair"] }, upstream: pair }
+          - { name: pair-once, match: { paths: ["/once"] }, upstream: pair, plugins: [{ name: no-retries }] }
         """
 
     static let scripts = [
+        "no-retries.lua": #"""
+        return { priority = 1000, access = function(conf) gate.service.set_retries(0) end }
+        """#,
         // Global: the only instance whose rewrite runs, before routing.
         "early.lua": #"""
         return {
@@ -213,6 +218,19 @@ import Testing
                     response.originHeader("x-targets") == ["127.0.0.1:1/100/true/0/number,127.0.0.1:\(gateway.origin.port)/100/true/0/number"])
                 #expect(response.originHeader("x-unknown-target") == ["nil|'10.9.9.9:1' is not a target of this upstream"])
             }
+        }
+    }
+
+    @Test func setRetriesReplacesTheUpstreamsAttempts() async throws {
+        try await PluginGateway.with(yaml: Self.config, scripts: Self.scripts) { gateway in
+            // `pair` = a dead target + the origin, round-robin, one retry on connect
+            // failure: every request gets through, unless a plugin sets 0 retries.
+            let client = try gateway.client()
+            for _ in 0..<6 { #expect(try client.request("GET", "/pair").status == 200) }
+            var statuses: [Int] = []
+            for _ in 0..<6 { statuses.append(try gateway.client().request("GET", "/once").status) }
+            #expect(statuses.filter { $0 == 502 }.count == 3)
+            #expect(statuses.filter { $0 == 200 }.count == 3)
         }
     }
 }

@@ -47,7 +47,7 @@ final class UpstreamRuntime: Sendable {
 
     /// A reload kept this upstream with (possibly) new settings.
     func update(spec: UpstreamSpec, now: UInt64) {
-        members.updateHealthConfig(spec.health, now: now)
+        log(members.updateHealthConfig(spec.health, now: now), cause: "reload")
         circuit.update(limits: spec.limits, retryBudgetPercent: spec.retries.budgetPercent)
         changeSources(now: now) { state in
             state.spec = spec

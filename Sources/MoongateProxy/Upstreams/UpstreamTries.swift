@@ -16,6 +16,8 @@ final class UpstreamTries {
     private var tried: [Int] = []
     /// A plugin chose the target: every try goes there, outside the balancer.
     private let fixedAddress: String?
+    /// Passive health is on: outcomes are worth reporting (else no lock is taken).
+    private let reportsOutcomes: Bool
 
     /// The target of the current try: an index into the snapshot's targets, or -1
     /// for a fixed address that is not one of them.
@@ -32,8 +34,9 @@ final class UpstreamTries {
     /// Takes over a request slot already taken from `runtime.circuit`.
     init(
         runtime: UpstreamRuntime, loopBalancer: LoopBalancer, snapshot: UpstreamMembersSnapshot, policy: RetryPolicy,
-        hashKey: UInt64, fixedAddress: String?, now: UInt64
+        hashKey: UInt64, fixedAddress: String?, reportsOutcomes: Bool, now: UInt64
     ) {
+        self.reportsOutcomes = reportsOutcomes
         self.runtime = runtime
         self.loopBalancer = loopBalancer
         self.snapshot = snapshot
@@ -82,13 +85,19 @@ final class UpstreamTries {
     /// The current try is over; `outcome` feeds passive health (nil: ended by the
     /// client or the gateway, which says nothing about the target).
     func tryEnded(_ outcome: TrafficOutcome?, now: UInt64) {
+        releaseRetrySlot()
         guard tryOpen else { return }
         tryOpen = false
         if target >= 0 {
             let latency = (headArrivedAt ?? now) &- tryStartedAt
             loopBalancer.balancer.requestFinished(target: target, latencyNanos: latency, now: now)
         }
-        if let outcome { runtime.recordTraffic(address: address, outcome: outcome, now: now) }
+        if let outcome, reportsOutcomes { runtime.recordTraffic(address: address, outcome: outcome, now: now) }
+    }
+
+    /// A retry's budget slot is held from `beginRetry` until its try ends, or until the
+    /// request ends without that try having started (the client left during the backoff).
+    private func releaseRetrySlot() {
         if holdsRetrySlot {
             holdsRetrySlot = false
             runtime.circuit.finishRetry()
@@ -100,7 +109,7 @@ final class UpstreamTries {
     func responseHeadArrived(status: Int, now: UInt64) {
         guard tryOpen, headArrivedAt == nil else { return }
         headArrivedAt = now
-        runtime.recordTraffic(address: address, outcome: .response(status: status), now: now)
+        if reportsOutcomes { runtime.recordTraffic(address: address, outcome: .response(status: status), now: now) }
     }
 
     /// Whether the failed try may be followed by another (policy and retry budget);
