@@ -107,6 +107,24 @@ final class LoopContexts: @unchecked Sendable {
             contexts[ObjectIdentifier(loop)] = LoopContext(eventLoop: loop, plugins: plugins, upstreams: upstreams)
         }
         self.contexts = contexts
+        for context in contexts.values {
+            let loop = context.pool.eventLoop
+            context.pool.askOtherLoopsForRoom = { [unowned self] upstream in askForRoom(upstream, wakingWaitersOn: loop) }
+        }
+    }
+
+    /// A waiter on `waiting` needs a connection of `upstream` and its loop has no idle
+    /// one to close: each other loop closes one idle connection of it (the slots are
+    /// shared), then `waiting` serves its waiters again.
+    private func askForRoom(_ upstream: String, wakingWaitersOn waiting: EventLoop) {
+        for (id, context) in contexts where id != ObjectIdentifier(waiting) {
+            let loop = context.pool.eventLoop
+            loop.execute {
+                guard self.context(for: loop).pool.closeOneIdle(of: upstream) else { return }
+                // The close completes a tick later on `loop`; the slot is free after it.
+                loop.execute { waiting.execute { self.context(for: waiting).pool.serveWaiters(of: upstream) } }
+            }
+        }
     }
 
     /// Runs `body` with each loop's context, on that loop.

@@ -284,14 +284,21 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// A try failed before any of its response reached the client: retries it when
     /// the policy, the budget and the body allow (after the backoff, on another
     /// target when there is one) and returns true; else false, and the caller answers.
-    private func retryAfterFailure(_ failure: RetryPolicy.Failure, outcome: TrafficOutcome) -> Bool {
+    private func retryAfterFailure(_ failure: RetryPolicy.Failure, outcome: TrafficOutcome?) -> Bool {
         guard let tries, let head = upstreamHead else { return false }
-        tries.tryEnded(outcome, now: MonotonicClock.now())
         // A refused connection leaves the buffered parts unsent: they are the replay.
         let connectFailed = failure == .connectFailure
         guard machine.canRetry,
-            tries.beginRetry(after: failure, method: head.method.rawValue, bodyReplayable: connectFailed || replay.isComplete)
-        else { return false }
+            tries.beginRetry(
+                after: failure, outcome: outcome, method: head.method.rawValue, bodyReplayable: connectFailed || replay.isComplete,
+                now: MonotonicClock.now())
+        else {
+            // No retry: a failed try is over now; a status is passed on and its try
+            // ends with its response.
+            if case .status = failure { return false }
+            tries.tryEnded(outcome, now: MonotonicClock.now())
+            return false
+        }
         dropUpstream()
         machine.retrying()
         if !connectFailed { buffered = [.head(head)] + replay.bodyParts }
@@ -564,7 +571,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     private func attach(_ connection: UpstreamConnection) {
         switch machine.upstreamConnected() {
         case .releaseUnused:
-            loop.pool.release(connection, reusable: false)
+            // Nothing was sent on it: it is as good as idle.
+            loop.pool.release(connection, reusable: true)
         case .sendBuffered(let armRead):
             upstream = connection
             connection.handler.exchange = self
@@ -741,12 +749,15 @@ final class ProxyHandler: ChannelDuplexHandler {
         guard let connection = upstream else { return }
         if connection.wasReused, let head = replayableHead, machine.replayOnFreshConnection() {
             dropUpstream()
-            buffered = [.head(head)] + (machine.requestEnded ? [.end(nil)] : [])
+            buffered = [.head(head)] + replay.bodyParts
             leaseUpstream(fresh: true)
             return
         }
         let broken = error is HTTPParserError
-        if machine.state == .forwarding, retryAfterFailure(.reset, outcome: .reset) { return }
+        // A pooled connection that closes before any response byte is most likely the
+        // upstream's keep-alive timeout meeting our request, not a sign of ill health.
+        let outcome: TrafficOutcome? = connection.wasReused ? nil : .reset
+        if machine.state == .forwarding, retryAfterFailure(.reset, outcome: outcome) { return }
         if let action = machine.upstreamFailed(broken ? .upstreamBroken : .upstreamUnavailable) {
             dropUpstream()
             perform(action)

@@ -7,28 +7,45 @@ import NIOPosix
 /// hand-off: a request is proxied on its client connection's loop).
 ///
 /// Connections are kept per upstream and target, and count against their upstream's
-/// `max_connections` (`UpstreamCircuit`). When the limit is reached a request may wait
-/// for a connection (`max_pending` of them at once, each at most its connect timeout):
-/// it is woken whenever a connection of its upstream is released or closes on this
-/// loop, and an idle connection to another target of the upstream is closed to make
-/// room. Waiters are per loop: a connection freed on another loop does not wake them
-/// (their deadline bounds the wait).
+/// `max_connections` (`UpstreamCircuit`) from connect until they close. When the limit
+/// is reached a request may wait for a connection (`max_pending` of them at once, each
+/// until its connect timeout): waiters are served in order whenever a connection of
+/// their upstream is released or closes on this loop, and room is made for them by
+/// closing an idle connection of the upstream, here or, when this loop has none, on
+/// another loop (which then wakes this one). At its deadline a waiter tries once more,
+/// then gets a 503.
 final class UpstreamPool {
     let eventLoop: EventLoop
     private var idle: [PoolKey: [UpstreamConnection]] = [:]
     private var waiters: [String: [Waiter]] = [:]
     /// Idle connections kept per target; more are closed on release.
     let maxIdlePerTarget = 64
+    /// Asks the other loops to close one idle connection of an upstream and, when one
+    /// did, to wake this loop's waiters (set by `LoopContexts`).
+    var askOtherLoopsForRoom: ((String) -> Void)?
 
     struct PoolKey: Hashable {
         let upstream: String
         let address: String
     }
 
+    /// A request waiting for a connection: it holds a pending slot until served or
+    /// timed out.
     private final class Waiter {
-        let wake: () -> Void
+        let upstream: UpstreamRuntime
+        let address: String
+        let connectTimeout: Duration
+        let fresh: Bool
+        let promise: EventLoopPromise<UpstreamConnection>
         var timer: Scheduled<Void>?
-        init(wake: @escaping () -> Void) { self.wake = wake }
+
+        init(upstream: UpstreamRuntime, address: String, connectTimeout: Duration, fresh: Bool, promise: EventLoopPromise<UpstreamConnection>) {
+            self.upstream = upstream
+            self.address = address
+            self.connectTimeout = connectTimeout
+            self.fresh = fresh
+            self.promise = promise
+        }
     }
 
     init(eventLoop: EventLoop) {
@@ -40,6 +57,37 @@ final class UpstreamPool {
     func lease(upstream: UpstreamRuntime, address: String, connectTimeout: Duration, fresh: Bool = false)
         -> EventLoopFuture<UpstreamConnection>
     {
+        // Earlier waiters go first: a newcomer does not take the connection they wait for.
+        if waiters[upstream.name]?.isEmpty ?? true,
+            let leased = leaseNow(upstream: upstream, address: address, connectTimeout: connectTimeout, fresh: fresh)
+        {
+            return leased
+        }
+        guard upstream.circuit.tryStartPending() else {
+            return eventLoop.makeFailedFuture(UpstreamConnectError.pendingLimit)
+        }
+        let promise = eventLoop.makePromise(of: UpstreamConnection.self)
+        let waiter = Waiter(upstream: upstream, address: address, connectTimeout: connectTimeout, fresh: fresh, promise: promise)
+        waiter.timer = eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(connectTimeout)) { [self] in
+            guard let index = waiters[upstream.name]?.firstIndex(where: { $0 === waiter }) else { return }
+            waiters[upstream.name]!.remove(at: index)
+            upstream.circuit.finishPending()
+            if let leased = leaseNow(upstream: upstream, address: address, connectTimeout: connectTimeout, fresh: fresh) {
+                UpstreamPool.complete(promise, with: leased)
+            } else {
+                promise.fail(UpstreamConnectError.connectionLimit)
+            }
+        }
+        waiters[upstream.name, default: []].append(waiter)
+        makeRoom(for: upstream.name)
+        return promise.futureResult
+    }
+
+    /// An idle connection, or a new one if the upstream has a connection slot free;
+    /// nil at the limit.
+    private func leaseNow(upstream: UpstreamRuntime, address: String, connectTimeout: Duration, fresh: Bool)
+        -> EventLoopFuture<UpstreamConnection>?
+    {
         let key = PoolKey(upstream: upstream.name, address: address)
         while !fresh, var list = idle[key], let connection = list.popLast() {
             idle[key] = list
@@ -48,15 +96,14 @@ final class UpstreamPool {
                 return eventLoop.assumeIsolated().makeSucceededFuture(connection)
             }
         }
-        guard upstream.circuit.tryOpenConnection() else {
-            return waitForConnection(upstream: upstream, address: address, connectTimeout: connectTimeout, fresh: fresh)
-        }
+        guard upstream.circuit.tryOpenConnection() else { return nil }
         return connect(key: key, upstream: upstream, connectTimeout: connectTimeout)
     }
 
     private func connect(key: PoolKey, upstream: UpstreamRuntime, connectTimeout: Duration) -> EventLoopFuture<UpstreamConnection> {
+        let slot = ConnectionSlot(circuit: upstream.circuit)
         guard let (host, port) = UpstreamPool.split(key.address) else {
-            upstream.circuit.connectionClosed()
+            slot.release()
             return eventLoop.makeFailedFuture(UpstreamConnectError.invalidAddress(key.address))
         }
         let bootstrap = ClientBootstrap(group: eventLoop)
@@ -69,59 +116,68 @@ final class UpstreamPool {
                     try channel.pipeline.syncOperations.addHandler(UpstreamHandler())
                 }
             }
-        let circuit = upstream.circuit
         return bootstrap.connect(host: host, port: port).assumeIsolated().flatMapErrorThrowing { error in
-            circuit.connectionClosed()
+            slot.release()
             throw error
         }.flatMapThrowing { channel in
-            channel.closeFuture.assumeIsolated().whenComplete { [self] _ in
-                circuit.connectionClosed()
-                wakeWaiter(upstream: key.upstream)
-            }
             let handler = try channel.pipeline.syncOperations.handler(type: UpstreamHandler.self)
+            // The slot is free as soon as the connection is (channelInactive), so a
+            // request replayed on a fresh connection right then can have it.
+            let freed: () -> Void = { [self] in
+                if slot.release() { serveWaiters(of: key.upstream) }
+            }
+            handler.onInactive = freed
+            channel.closeFuture.assumeIsolated().whenComplete { _ in freed() }
             return UpstreamConnection(key: key, channel: channel, handler: handler)
         }.nonisolated()
     }
 
-    /// At `max_connections`: wait in line (if `max_pending` allows) for a connection
-    /// of this upstream to be released or closed, then lease again.
-    private func waitForConnection(upstream: UpstreamRuntime, address: String, connectTimeout: Duration, fresh: Bool)
-        -> EventLoopFuture<UpstreamConnection>
-    {
-        guard upstream.circuit.tryStartPending() else {
-            return eventLoop.makeFailedFuture(UpstreamConnectError.pendingLimit)
+    /// Serves the upstream's waiters in order, as long as connections can be had.
+    func serveWaiters(of upstream: String) {
+        while let waiter = waiters[upstream]?.first {
+            guard
+                let leased = leaseNow(
+                    upstream: waiter.upstream, address: waiter.address, connectTimeout: waiter.connectTimeout, fresh: waiter.fresh)
+            else {
+                makeRoom(for: upstream)
+                return
+            }
+            waiters[upstream]!.removeFirst()
+            if waiters[upstream]!.isEmpty { waiters[upstream] = nil }
+            waiter.timer?.cancel()
+            waiter.upstream.circuit.finishPending()
+            UpstreamPool.complete(waiter.promise, with: leased)
         }
-        let promise = eventLoop.makePromise(of: UpstreamConnection.self)
-        var settled = false
-        let waiter = Waiter { [self] in
-            guard !settled else { return }
-            settled = true
-            upstream.circuit.finishPending()
-            lease(upstream: upstream, address: address, connectTimeout: connectTimeout, fresh: fresh).cascade(to: promise)
-        }
-        waiter.timer = eventLoop.scheduleTask(in: TimeAmount(connectTimeout)) { [self] in
-            guard !settled else { return }
-            settled = true
-            upstream.circuit.finishPending()
-            waiters[upstream.name]?.removeAll { $0 === waiter }
-            promise.fail(UpstreamConnectError.connectionLimit)
-        }
-        waiters[upstream.name, default: []].append(waiter)
-        // Room may be made at once: an idle connection to another target of this
-        // upstream is worth less than a request waiting for a connection.
-        if let (key, _) = idle.first(where: { $0.key.upstream == upstream.name && !$0.value.isEmpty }) {
-            idle[key]!.removeLast().channel.close(promise: nil)
-        }
-        return promise.futureResult
     }
 
-    /// A connection of `upstream` was released or closed: the first waiter tries again.
-    private func wakeWaiter(upstream: String) {
-        guard var line = waiters[upstream], !line.isEmpty else { return }
-        let waiter = line.removeFirst()
-        waiters[upstream] = line.isEmpty ? nil : line
-        waiter.timer?.cancel()
-        waiter.wake()
+    /// Completes a waiter's promise with a lease, on this loop (connections are not
+    /// Sendable: they never leave it).
+    private static func complete(_ promise: EventLoopPromise<UpstreamConnection>, with leased: EventLoopFuture<UpstreamConnection>) {
+        leased.assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(let connection): promise.assumeIsolated().succeed(connection)
+            case .failure(let error): promise.fail(error)
+            }
+        }
+    }
+
+    /// Someone waits for a connection of `upstream`: an idle one (to any of its
+    /// targets) is worth less, so one is closed, here or on another loop.
+    private func makeRoom(for upstream: String) {
+        if !closeOneIdle(of: upstream) { askOtherLoopsForRoom?(upstream) }
+    }
+
+    /// Closes one idle connection of `upstream`; false when there is none.
+    @discardableResult
+    func closeOneIdle(of upstream: String) -> Bool {
+        for (key, list) in idle where key.upstream == upstream {
+            for (index, connection) in list.enumerated().reversed() where connection.channel.isActive {
+                idle[key]!.remove(at: index)
+                connection.channel.close(promise: nil)
+                return true
+            }
+        }
+        return false
     }
 
     /// Returns a connection whose exchange completed cleanly, or closes it.
@@ -139,7 +195,7 @@ final class UpstreamPool {
         }
         list.append(connection)
         idle[connection.key] = list
-        wakeWaiter(upstream: connection.key.upstream)
+        if waiters[connection.key.upstream] != nil { serveWaiters(of: connection.key.upstream) }
     }
 
     /// Closes every idle connection (drain).
@@ -156,6 +212,23 @@ final class UpstreamPool {
         var host = String(address[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         return host.isEmpty ? nil : (host, port)
+    }
+}
+
+/// One connection's hold on its upstream's `max_connections`, given back once.
+final class ConnectionSlot {
+    private let circuit: UpstreamCircuit
+    private var held = true
+
+    init(circuit: UpstreamCircuit) { self.circuit = circuit }
+
+    /// True the first time (the slot was given back now).
+    @discardableResult
+    func release() -> Bool {
+        guard held else { return false }
+        held = false
+        circuit.connectionClosed()
+        return true
     }
 }
 
@@ -212,7 +285,13 @@ final class UpstreamHandler: ChannelDuplexHandler {
         exchange?.upstreamReadComplete()
     }
 
+    /// Gives the connection's slot back to its upstream (set by the pool).
+    var onInactive: (() -> Void)?
+
     func channelInactive(context: ChannelHandlerContext) {
+        let freed = onInactive
+        onInactive = nil
+        freed?()
         exchange?.upstreamClosed(error: nil)
         context.fireChannelInactive()
     }

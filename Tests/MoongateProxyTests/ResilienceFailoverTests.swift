@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTestSupport
 import MoongateCore
+import NIOConcurrencyHelpers
 import Testing
 
 @testable import MoongateProxy
@@ -26,23 +27,32 @@ struct ResilienceFailoverTests {
 
     @Test("a target whose port closes during traffic: every GET still succeeds")
     func closedPortFailsOver() async throws {
-        let yaml = Self.config(retries: "{ attempts: 1, backoff: 0s }", passive: "{ failures: 1, ejection: 30s }")
+        let yaml = Self.config(retries: "{ attempts: 1, retry_on: [connect-failure, reset], backoff: 0s }",
+                               passive: "{ failures: 1, ejection: 30s }")
         try await ResilienceGateway.with(yaml: yaml, origins: 2) { (gateway: ResilienceGateway) async throws in
-            #expect(try gateway.tally(20).count == 2)
+            let load = SteadyLoad(gateway: gateway, clients: 4)
+            #expect(waitUntil { gateway.origins[1].requestCount >= 20 })
             await gateway.origins[1].stop()
-            let counts = try gateway.tally(200)
-            #expect(counts == ["o0": 200])
+            let served = gateway.origins[0].requestCount
+            #expect(waitUntil { gateway.origins[0].requestCount >= served + 200 })
+            let outcome = load.stop()
+            #expect(outcome.failures == [])
+            #expect(outcome.successes > 200)
         }
     }
 
-    @Test("a target that resets connections: every GET is retried on the other")
+    @Test("a target that starts resetting connections during traffic: every GET is retried on the other")
     func resetsAreRetried() async throws {
         let yaml = Self.config(retries: "{ attempts: 1, retry_on: [connect-failure, reset], backoff: 0s }")
         try await ResilienceGateway.with(yaml: yaml, origins: 2) { (gateway: ResilienceGateway) async throws in
+            let load = SteadyLoad(gateway: gateway, clients: 4)
+            #expect(waitUntil { gateway.origins[1].requestCount >= 20 })
             gateway.origins[1].set(.reset)
-            let counts = try gateway.tally(100)
-            #expect(counts == ["o0": 100])
-            #expect(gateway.origins[1].requestCount == 0)  // reset at the head, before counting
+            let served = gateway.origins[0].requestCount
+            #expect(waitUntil { gateway.origins[0].requestCount >= served + 200 })
+            let outcome = load.stop()
+            #expect(outcome.failures == [])
+            #expect(outcome.successes > 200)
         }
     }
 
@@ -125,5 +135,43 @@ struct ResilienceFailoverTests {
             let counts = try gateway.tally(6)
             #expect(counts == ["o0": 6])
         }
+    }
+}
+
+/// GETs in a loop on `clients` threads (each its own keep-alive connection) until
+/// stopped; records every answer that is not a 200.
+final class SteadyLoad: Sendable {
+    private let running = NIOLockedValueBox(true)
+    private let results = NIOLockedValueBox((successes: 0, failures: [String]()))
+    private let finished = NIOLockedValueBox(0)
+    private let clients: Int
+
+    init(gateway: ResilienceGateway, clients: Int) {
+        self.clients = clients
+        for _ in 0..<clients {
+            Thread.detachNewThread { [self] in
+                defer { finished.withLockedValue { $0 += 1 } }
+                var client = try? gateway.client()
+                while running.withLockedValue({ $0 }) {
+                    do {
+                        guard let current = client else { throw ResilienceGatewayError(description: "no connection") }
+                        let response = try current.request("GET", "/")
+                        results.withLockedValue {
+                            if response.status == 200 { $0.successes += 1 } else { $0.failures.append("status \(response.status)") }
+                        }
+                    } catch {
+                        results.withLockedValue { $0.failures.append("\(error)") }
+                        client = try? gateway.client()
+                    }
+                }
+            }
+        }
+    }
+
+    /// Stops the clients and returns what they saw.
+    func stop() -> (successes: Int, failures: [String]) {
+        running.withLockedValue { $0 = false }
+        _ = waitUntil(within: 30) { finished.withLockedValue { $0 } == clients }
+        return results.withLockedValue { $0 }
     }
 }

@@ -78,6 +78,33 @@ struct ResilienceLimitsTests {
         }
     }
 
+    @Test("max_connections across event loops: an idle connection on one loop makes room for a request on another")
+    func connectionLimitAcrossLoops() async throws {
+        let yaml = """
+            upstreams:
+              - name: one
+                targets: [{ address: "ORIGIN_0" }]
+                limits: { max_connections: 1, max_pending: 4 }
+                timeouts: { connect: 3s, read: 10s, write: 10s }
+            routes:
+              - name: all
+                match: { paths: ["/"] }
+                upstream: one
+            """
+        try await ResilienceGateway.with(yaml: yaml, origins: 1, loops: 2) { (gateway: ResilienceGateway) async throws in
+            // Client connections are spread over the two loops in turn; each request
+            // leaves its upstream connection idle on its own loop, holding the one slot.
+            for _ in 0..<4 {
+                let response = try gateway.get("/")
+                #expect(response.status == 200)
+                #expect(response.origin == "o0")
+            }
+            let circuit = try #require(gateway.server.upstreams.runtime(named: "one")).circuit
+            #expect(circuit.stats.openConnections <= 1)
+            #expect(circuit.stats.rejections.connections >= 1)  // the other loop had to wait for room
+        }
+    }
+
     @Test("registry discovery: a registered instance serves until its TTL passes without a heartbeat")
     func registryExpiry() async throws {
         let yaml = """

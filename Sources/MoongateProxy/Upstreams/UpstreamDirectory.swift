@@ -136,9 +136,8 @@ public final class UpstreamDirectory: Sendable {
     /// A registry service changed: the upstreams discovering it take its live instances.
     private func registryChanged(_ service: String) {
         let now = MonotonicClock.now()
-        let instances = registry.instances(of: service, now: now).map { BalancerTarget(address: $0.address, weight: $0.weight) }
         for runtime in runtimes.values where runtime.spec.discovery.registry == service {
-            runtime.setRegistryTargets(instances, now: now)
+            runtime.refreshRegistryTargets(from: registry, service: service, now: now)
         }
     }
 

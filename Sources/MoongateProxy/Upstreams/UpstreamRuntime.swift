@@ -20,6 +20,9 @@ final class UpstreamRuntime: Sendable {
         var resolvedNames: [String: [BalancerTarget]] = [:]
         var srvTargets: [BalancerTarget] = []
         var registryTargets: [BalancerTarget] = []
+        /// Orders concurrent registry refreshes (see `refreshRegistryTargets`).
+        var registryTicketsIssued = 0
+        var registryTicketApplied = 0
         /// Address of a resolved target -> the name it was written as, sent as its Host.
         var hostNames: [String: String] = [:]
     }
@@ -66,24 +69,39 @@ final class UpstreamRuntime: Sendable {
         changeSources(now: now) { $0.srvTargets = targets }
     }
 
-    func setRegistryTargets(_ targets: [BalancerTarget], now: UInt64) {
-        changeSources(now: now) { $0.registryTargets = targets }
+    /// Takes the registry's live instances of `service`. The registry is read outside
+    /// the lock (a read may drop expired instances and notify, which comes back here),
+    /// so each refresh draws a ticket first and an older read never replaces a newer
+    /// one: every registry change notifies after it happened, and the refresh it starts
+    /// draws a later ticket than any read that could have missed the change.
+    func refreshRegistryTargets(from registry: ServiceRegistry, service: String, now: UInt64) {
+        let ticket = state.withLockedValue { state -> Int in
+            state.registryTicketsIssued += 1
+            return state.registryTicketsIssued
+        }
+        let targets = registry.instances(of: service, now: now).map { BalancerTarget(address: $0.address, weight: $0.weight) }
+        changeSources(now: now) { state in
+            guard ticket > state.registryTicketApplied else { return }
+            state.registryTicketApplied = ticket
+            state.registryTargets = targets
+        }
     }
 
     /// The Host header for a target found through a name (nil: send its address).
     var hostNames: [String: String] { state.withLockedValue { $0.hostNames } }
 
-    /// Changes the sources and publishes the merged targets. The host names are in
-    /// place before the new targets are: a loop that sees the new targets version
-    /// reads host names at least that new.
+    /// Changes the sources and publishes the merged targets, under the lock so that
+    /// concurrent changes (DNS answers, the registry, a reload) publish in the order
+    /// they merged. The host names are in place before the new targets are: a loop
+    /// that sees the new targets version reads host names at least that new. (The
+    /// members' lock is taken inside this one, never the other way round.)
     private func changeSources(now: UInt64, _ change: (inout State) -> Void) {
-        let merged = state.withLockedValue { state -> [BalancerTarget] in
+        state.withLockedValue { state in
             change(&state)
             let merged = UpstreamRuntime.merge(state)
             state.hostNames = merged.hostNames
-            return merged.targets
+            members.replaceTargets(merged.targets, now: now)
         }
-        members.replaceTargets(merged, now: now)
     }
 
     /// Configured targets (IP literals as written, names by what they resolved to),

@@ -9,7 +9,7 @@ final class UpstreamTries {
     let runtime: UpstreamRuntime
     let policy: RetryPolicy
     private let loopBalancer: LoopBalancer
-    private let snapshot: UpstreamMembersSnapshot
+    private var snapshot: UpstreamMembersSnapshot
     private var selection: BalancerSelection
     private let hashKey: UInt64
     /// Indexes into the snapshot's targets already tried.
@@ -53,6 +53,12 @@ final class UpstreamTries {
     /// unusable and those already tried; when every usable target was tried (one
     /// target, say), a usable one again. False when no target is usable.
     func chooseTarget(now: UInt64) -> Bool {
+        // A retry sees what earlier tries taught health (an ejection, say), as long as
+        // the target list is the one the balancer's indexes refer to.
+        if !tried.isEmpty {
+            let fresh = runtime.members.snapshot
+            if fresh.targetsVersion == snapshot.targetsVersion { snapshot = fresh }
+        }
         if let fixedAddress {
             address = fixedAddress
             target = snapshot.targets.firstIndex { $0.address == fixedAddress } ?? -1
@@ -112,12 +118,18 @@ final class UpstreamTries {
         if reportsOutcomes { runtime.recordTraffic(address: address, outcome: .response(status: status), now: now) }
     }
 
-    /// Whether the failed try may be followed by another (policy and retry budget);
-    /// when true the retry holds a budget slot until its try ends.
-    func beginRetry(after failure: RetryPolicy.Failure, method: String, bodyReplayable: Bool) -> Bool {
+    /// The current try failed with `failure` before any of its response reached the
+    /// client: when the policy and the retry budget allow another try, the failed one
+    /// ends (reporting `outcome`), a budget slot is held for the retry until its try
+    /// ends, and the result is true. When not, nothing changes: the caller ends the
+    /// try, or (a status passed on) lets its response stream first.
+    func beginRetry(after failure: RetryPolicy.Failure, outcome: TrafficOutcome?, method: String, bodyReplayable: Bool, now: UInt64)
+        -> Bool
+    {
         guard policy.allowsRetry(after: failure, method: method, retriesDone: retriesDone, bodyReplayable: bodyReplayable),
             runtime.circuit.tryStartRetry()
         else { return false }
+        tryEnded(outcome, now: now)
         holdsRetrySlot = true
         retriesDone += 1
         return true
