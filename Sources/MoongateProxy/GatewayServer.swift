@@ -80,7 +80,8 @@ public final class GatewayServer: Sendable {
                     let activity = ConnectionActivity()
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(InboundActivityHandler(activity: activity))
-                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
+                    // Pipelined requests are queued by ProxyHandler itself (see `pipelined` there).
+                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
                     try sync.addHandler(
                         ProxyHandler(
                             store: store, loop: contexts.context(for: channel.eventLoop), server: state,

@@ -65,6 +65,18 @@ final class ProxyHandler: ChannelDuplexHandler {
     // Client reads held while the upstream cannot take more.
     private var holdClientReads = false
     private var pendingClientRead = false
+    /// Parts of pipelined requests received while an exchange was in progress. This
+    /// handler queues them itself rather than using NIO's HTTPServerPipelineHandler,
+    /// which stops reading the socket during every response: two `epoll_ctl` calls
+    /// per request. Here reads stop only while something is queued.
+    private var pipelined = CircularBuffer<PipelinedEvent>()
+
+    private enum PipelinedEvent {
+        case part(HTTPServerRequestPart)
+        /// The decoder refused what came after the parts before it.
+        case parseError(HTTPParserError)
+    }
+    private var holdForPipelined = false
 
     init(store: ConfigStore, loop: LoopContext, server: ServerState, activity: ConnectionActivity) {
         self.store = store
@@ -94,8 +106,20 @@ final class ProxyHandler: ChannelDuplexHandler {
     // MARK: Client -> gateway
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        // A head while an exchange is in progress starts a pipelined request: it and
+        // what follows wait, in order, until the current response is complete.
+        if !pipelined.isEmpty || (machine.state != .idle && machine.state != .closed && part.isHead) {
+            pipelined.append(.part(part))
+            holdForPipelined = true
+            return
+        }
         inClientReadBatch = true
-        switch unwrapInboundIn(data) {
+        dispatch(part)
+    }
+
+    private func dispatch(_ part: HTTPServerRequestPart) {
+        switch part {
         case .head(let head):
             receivedHead(head)
         case .body(let buffer):
@@ -103,6 +127,27 @@ final class ProxyHandler: ChannelDuplexHandler {
         case .end(let trailers):
             receivedEnd(trailers)
         }
+    }
+
+    /// Runs the pipelined parts that waited, once the exchange before them is over.
+    /// Called from the event loop, never from inside a response write: the previous
+    /// response's end is always written before the next request starts.
+    private func resumePipelined() {
+        while let next = pipelined.first {
+            switch next {
+            case .part(let part):
+                // The next request waits again (or for good: the connection is closing).
+                if part.isHead && machine.state != .idle { return }
+                pipelined.removeFirst()
+                dispatch(part)
+            case .parseError(let error):
+                if machine.state != .idle { return }
+                pipelined.removeFirst()
+                failConnection(error)
+            }
+        }
+        holdForPipelined = false
+        setHoldClientReads(holdClientReads)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -735,8 +780,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         let finishing = plugin
         plugin = nil
         if !close { becameIdle() }
-        // Written last: the write may deliver the next pipelined head to this
-        // handler before it returns.
+        // Written last: the exchange's state is settled before its end goes out (a
+        // pipelined request waiting behind it starts on a later tick).
         writeResponseEnd(trailers, thenClose: close)
         finishing?.finish()
     }
@@ -788,7 +833,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// Writes a whole gateway-made response.
     private func sendError(_ error: GatewayError, thenClose close: Bool) {
         endTries()
-        // Taken first: writing the end may deliver the next pipelined request's head.
+        // Taken first: the exchange is over once its response is written.
         let finishing = plugin
         plugin = nil
         defer { finishing?.finish() }
@@ -814,6 +859,10 @@ final class ProxyHandler: ChannelDuplexHandler {
         buffered = []
         setHoldClientReads(false)
         armIdleTimer()
+        if !pipelined.isEmpty {
+            // After the caller's response writes: the next request starts on a later tick.
+            context.eventLoop.assumeIsolated().execute { [self] in resumePipelined() }
+        }
     }
 
     private func dropUpstream() {
@@ -880,7 +929,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     // MARK: Backpressure and connection events
 
     func read(context: ChannelHandlerContext) {
-        if holdClientReads {
+        if holdClientReads || holdForPipelined {
             pendingClientRead = true
         } else {
             context.read()
@@ -889,7 +938,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     private func setHoldClientReads(_ hold: Bool) {
         holdClientReads = hold
-        if !hold && pendingClientRead {
+        if !hold && !holdForPipelined && pendingClientRead {
             pendingClientRead = false
             context.read()
         }
@@ -913,10 +962,24 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // A parse error after the current request ended is a pipelined request's: it is
+        // answered in its turn, after the responses before it.
+        if let parserError = error as? HTTPParserError,
+            !pipelined.isEmpty || (machine.state != .idle && machine.state != .closed && machine.requestEnded)
+        {
+            pipelined.append(.parseError(parserError))
+            holdForPipelined = true
+            return
+        }
+        failConnection(error)
+    }
+
+    /// Parser errors: malformed requests and smuggling patterns (SPEC §2: 400; 431 when
+    /// the parser's own header limit is hit). They may come after the head was accepted
+    /// (invalid chunked framing): answered unless a response already started. Other
+    /// errors close the connection.
+    private func failConnection(_ error: Error) {
         dropUpstream()
-        // Parser errors: malformed requests and smuggling patterns (SPEC §2: 400; 431
-        // when the parser's own header limit is hit). They may come after the head was
-        // accepted (invalid chunked framing): answered unless a response already started.
         if let parserError = error as? HTTPParserError,
             case .send(let response) = machine.parseError(headerOverflow: parserError == .headerOverflow)
         {
@@ -1004,5 +1067,12 @@ extension TimeAmount {
     init(_ duration: Duration) {
         let (seconds, attoseconds) = duration.components
         self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
+
+extension HTTPServerRequestPart {
+    var isHead: Bool {
+        if case .head = self { return true }
+        return false
     }
 }

@@ -214,6 +214,38 @@ struct ProxyTests {
         }
     }
 
+    @Test("pipelined requests with bodies, a gateway error between them, and a close that ends the line")
+    func pipeliningWithBodiesAndClose() async throws {
+        try await GatewayHarness.with { gateway in
+            let client = try gateway.client()
+            var text = ""
+            for index in 0..<20 {
+                text += "POST /body/\(index) HTTP/1.1\r\nHost: a\r\nContent-Length: \(index)\r\n\r\n"
+                text += String(repeating: "x", count: index)
+                if index == 10 { text += "GET /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n" }
+            }
+            try client.send(text)
+            for index in 0..<11 {
+                let fields = echoed(try client.readResponse())
+                #expect(fields["uri"] == "/body/\(index)")
+                #expect(fields["body-bytes"] == String(index))
+            }
+            // The smuggling pattern is refused (400) and closes the connection: the
+            // requests pipelined behind it are not served.
+            #expect(try client.readResponse().status == 400)
+            #expect(try client.isClosedByPeer())
+            #expect(gateway.origin.requestCount == 11)
+        }
+        try await GatewayHarness.with { gateway in
+            let client = try gateway.client()
+            try client.send(
+                "GET /first HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /second HTTP/1.1\r\nHost: a\r\n\r\n")
+            #expect(echoed(try client.readResponse())["uri"] == "/first")
+            #expect(try client.isClosedByPeer())
+            #expect(gateway.origin.requestCount == 1)
+        }
+    }
+
     @Test("a client that starts a request and stalls gets 408 at header_timeout")
     func headerTimeout() async throws {
         try await GatewayHarness.with(limits: ProxyLimits(headerTimeout: .milliseconds(300), idleTimeout: .seconds(30))) { gateway in
