@@ -45,9 +45,9 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var retryTimer: Scheduled<Void>?
     /// Counts exchanges on this connection, so a late timer knows whether its own is still on.
     private var exchangeNumber = 0
-    /// The upstream head of a bodyless idempotent request, kept to replay it once on a
-    /// fresh connection when a pooled one turns out to be closed (nil otherwise).
-    private var replayableHead: HTTPRequestHead?
+    /// A bodyless idempotent request: replayed once on a fresh connection when a pooled
+    /// one turns out to be closed (not a retry: the request never reached the upstream).
+    private var replaysOnFreshConnection = false
     private var timeouts = UpstreamTimeouts()
     /// The read timeout until the response head: the retry policy's per-try timeout.
     private var tryTimeout = Duration.seconds(30)
@@ -304,7 +304,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         replay.record(contentsOf: buffered)
         buffered.insert(.head(upstreamHead), at: 0)
         let hasBody = plugins?.upstreamBody.map { !$0.isEmpty } ?? request.hasBody
-        replayableHead = !hasBody && [.GET, .HEAD, .OPTIONS].contains(method) ? upstreamHead : nil
+        replaysOnFreshConnection = !hasBody && [.GET, .HEAD, .OPTIONS].contains(method)
         if machine.state == .idle { machine.connecting() }
         setHoldClientReads(true)
         if request.expectsContinue && !continueSent && !discardClientBody { sendContinue() }
@@ -314,16 +314,22 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// Sends the request to the target `tries` chose: the head (with that target's
     /// Host) goes first among the buffered parts, then a connection is leased.
     private func startTry() {
-        guard let tries, var head = upstreamHead else { return }
-        if hostPerTarget { head.headers.replaceOrAdd(name: "host", value: tries.defaultHostHeader) }
+        guard let tries, let head = currentTryHead() else { return }
         if case .head = buffered.first {
             buffered[0] = .head(head)
         } else {
             buffered.insert(.head(head), at: 0)
         }
-        if replayableHead != nil { replayableHead = head }
         tries.tryStarted(now: MonotonicClock.now())
         leaseUpstream(fresh: false)
+    }
+
+    /// The upstream head as the current try sends it (its target's Host when
+    /// `hostPerTarget`).
+    private func currentTryHead() -> HTTPRequestHead? {
+        guard let tries, var head = upstreamHead else { return nil }
+        if hostPerTarget { head.headers.replaceOrAdd(name: "host", value: tries.defaultHostHeader) }
+        return head
     }
 
     /// A try failed before any of its response reached the client: retries it when
@@ -792,7 +798,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func upstreamClosed(error: Error?) {
         guard let connection = upstream else { return }
-        if connection.wasReused, let head = replayableHead, machine.replayOnFreshConnection() {
+        if connection.wasReused, replaysOnFreshConnection, let head = currentTryHead(), machine.replayOnFreshConnection() {
             dropUpstream()
             buffered = [.head(head)] + replay.bodyParts
             leaseUpstream(fresh: true)

@@ -7,9 +7,9 @@
 /// when the proxy skips a chosen target that is down, the key falls over to the next
 /// point's target, which is where it would land if the down target were removed, and
 /// other keys of the down target spread over the ring instead of onto one neighbour.
-public final class ConsistentHash: LoadBalancer, TargetLoadTracking {
+public final class ConsistentHash: TargetLoadTracking {
     public let targets: [BalancerTarget]
-    let loads: [TargetLoad]
+    public let loads: TargetLoads
     private let ring: ConsistentHashRing
 
     public init(targets: [BalancerTarget], previous: (any LoadBalancer)?, now: UInt64) {
@@ -24,21 +24,5 @@ public final class ConsistentHash: LoadBalancer, TargetLoadTracking {
     public func selection(hashKey: UInt64, now: UInt64) -> BalancerSelection {
         guard !ring.isEmpty else { return .empty }
         return BalancerSelection(ring: ring, point: ring.point(for: hashKey))
-    }
-
-    public func requestStarted(target: Int, now: UInt64) {
-        loads[target].requestStarted()
-    }
-
-    public func requestFinished(target: Int, latencyNanos: UInt64, now: UInt64) {
-        loads[target].requestFinished(latencyNanos: latencyNanos, now: now)
-    }
-
-    public func activeRequests(target: Int) -> Int {
-        loads[target].activeRequests
-    }
-
-    public func latencyMilliseconds(target: Int, now: UInt64) -> Double {
-        loads[target].latency.nanos(at: now) / 1e6
     }
 }

@@ -9,9 +9,9 @@
 /// loaded targets the heavier wins (`(0 + 1) / 300 < (0 + 1) / 100`); exact ties go to
 /// the first candidate, itself random. Fallbacks are the other eligible targets in
 /// cyclic order after the choice.
-public final class LeastConnections: LoadBalancer, TargetLoadTracking {
+public final class LeastConnections: TargetLoadTracking {
     public let targets: [BalancerTarget]
-    let loads: [TargetLoad]
+    public let loads: TargetLoads
     /// The indexes of the targets with a positive weight.
     private let eligible: [Int]
     private var random: SplitMix64
@@ -36,9 +36,7 @@ public final class LeastConnections: LoadBalancer, TargetLoadTracking {
         case 1: return BalancerSelection(eligible: eligible, start: 0)
         default: break
         }
-        let first = random.next(below: eligible.count)
-        var second = random.next(below: eligible.count - 1)
-        if second >= first { second += 1 }
+        let (first, second) = random.distinctPair(below: eligible.count)
         return BalancerSelection(eligible: eligible, start: isLessLoaded(second, than: first) ? second : first)
     }
 
@@ -49,21 +47,5 @@ public final class LeastConnections: LoadBalancer, TargetLoadTracking {
         let otherTarget = eligible[other]
         return (loads[candidateTarget].activeRequests + 1) * targets[otherTarget].weight
             < (loads[otherTarget].activeRequests + 1) * targets[candidateTarget].weight
-    }
-
-    public func requestStarted(target: Int, now: UInt64) {
-        loads[target].requestStarted()
-    }
-
-    public func requestFinished(target: Int, latencyNanos: UInt64, now: UInt64) {
-        loads[target].requestFinished(latencyNanos: latencyNanos, now: now)
-    }
-
-    public func activeRequests(target: Int) -> Int {
-        loads[target].activeRequests
-    }
-
-    public func latencyMilliseconds(target: Int, now: UInt64) -> Double {
-        loads[target].latency.nanos(at: now) / 1e6
     }
 }

@@ -17,7 +17,7 @@
 ///   estimates 0) the cost still ranks targets by load and weight.
 ///
 /// Fallbacks are the other eligible targets in cyclic order after the choice.
-public final class PeakEWMA: LoadBalancer, TargetLoadTracking {
+public final class PeakEWMA: TargetLoadTracking {
     /// How long a new target's weight takes to ramp up to its full value.
     static let slowStartNanos: UInt64 = 30_000_000_000
     /// The share of its weight that a target has when a rebuild adds it.
@@ -26,7 +26,7 @@ public final class PeakEWMA: LoadBalancer, TargetLoadTracking {
     static let latencyFloorNanos = 1_000.0
 
     public let targets: [BalancerTarget]
-    let loads: [TargetLoad]
+    public let loads: TargetLoads
     /// The indexes of the targets with a positive weight.
     private let eligible: [Int]
     private var random: SplitMix64
@@ -51,9 +51,7 @@ public final class PeakEWMA: LoadBalancer, TargetLoadTracking {
         case 1: return BalancerSelection(eligible: eligible, start: 0)
         default: break
         }
-        let first = random.next(below: eligible.count)
-        var second = random.next(below: eligible.count - 1)
-        if second >= first { second += 1 }
+        let (first, second) = random.distinctPair(below: eligible.count)
         let secondIsCheaper = cost(of: eligible[second], now: now) < cost(of: eligible[first], now: now)
         return BalancerSelection(eligible: eligible, start: secondIsCheaper ? second : first)
     }
@@ -72,21 +70,5 @@ public final class PeakEWMA: LoadBalancer, TargetLoadTracking {
         guard let addedAt = load.addedAt, now < addedAt &+ Self.slowStartNanos else { return weight }
         let progress = now > addedAt ? Double(now - addedAt) / Double(Self.slowStartNanos) : 0
         return weight * (Self.slowStartInitialShare + (1 - Self.slowStartInitialShare) * progress)
-    }
-
-    public func requestStarted(target: Int, now: UInt64) {
-        loads[target].requestStarted()
-    }
-
-    public func requestFinished(target: Int, latencyNanos: UInt64, now: UInt64) {
-        loads[target].requestFinished(latencyNanos: latencyNanos, now: now)
-    }
-
-    public func activeRequests(target: Int) -> Int {
-        loads[target].activeRequests
-    }
-
-    public func latencyMilliseconds(target: Int, now: UInt64) -> Double {
-        loads[target].latency.nanos(at: now) / 1e6
     }
 }

@@ -2,9 +2,9 @@
 /// `weight / total weight`, independently of every other pick, so event loops and
 /// gateway replicas need no shared state to split traffic by weight. Fallbacks are the
 /// other eligible targets in cyclic order after the choice.
-public final class RandomBalancer: LoadBalancer, TargetLoadTracking {
+public final class RandomBalancer: TargetLoadTracking {
     public let targets: [BalancerTarget]
-    let loads: [TargetLoad]
+    public let loads: TargetLoads
     /// The indexes of the targets with a positive weight.
     private let eligible: [Int]
     /// `cumulativeWeights[p]`: the sum of the weights of `eligible[0...p]`; a draw `r`
@@ -46,21 +46,5 @@ public final class RandomBalancer: LoadBalancer, TargetLoadTracking {
             }
         }
         return BalancerSelection(eligible: eligible, start: low)
-    }
-
-    public func requestStarted(target: Int, now: UInt64) {
-        loads[target].requestStarted()
-    }
-
-    public func requestFinished(target: Int, latencyNanos: UInt64, now: UInt64) {
-        loads[target].requestFinished(latencyNanos: latencyNanos, now: now)
-    }
-
-    public func activeRequests(target: Int) -> Int {
-        loads[target].activeRequests
-    }
-
-    public func latencyMilliseconds(target: Int, now: UInt64) -> Double {
-        loads[target].latency.nanos(at: now) / 1e6
     }
 }

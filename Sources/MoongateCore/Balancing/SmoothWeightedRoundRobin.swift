@@ -9,9 +9,9 @@
 ///
 /// Drained targets (weight 0) take no part. The scores start at zero on every build:
 /// only the state in `TargetLoad` carries over a rebuild.
-public final class SmoothWeightedRoundRobin: LoadBalancer, TargetLoadTracking {
+public final class SmoothWeightedRoundRobin: TargetLoadTracking {
     public let targets: [BalancerTarget]
-    let loads: [TargetLoad]
+    public let loads: TargetLoads
     /// The indexes of the targets with a positive weight.
     private let eligible: [Int]
     /// The weights of `eligible`, position for position.
@@ -50,21 +50,5 @@ public final class SmoothWeightedRoundRobin: LoadBalancer, TargetLoadTracking {
             }
         }
         return BalancerSelection(eligible: eligible, start: chosen)
-    }
-
-    public func requestStarted(target: Int, now: UInt64) {
-        loads[target].requestStarted()
-    }
-
-    public func requestFinished(target: Int, latencyNanos: UInt64, now: UInt64) {
-        loads[target].requestFinished(latencyNanos: latencyNanos, now: now)
-    }
-
-    public func activeRequests(target: Int) -> Int {
-        loads[target].activeRequests
-    }
-
-    public func latencyMilliseconds(target: Int, now: UInt64) -> Double {
-        loads[target].latency.nanos(at: now) / 1e6
     }
 }

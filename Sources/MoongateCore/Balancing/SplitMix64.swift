@@ -25,4 +25,13 @@ struct SplitMix64: RandomNumberGenerator {
         precondition(bound > 0, "empty range")
         return Int(truncatingIfNeeded: next().multipliedFullWidth(by: UInt64(bound)).high)
     }
+
+    /// Two different numbers in `0..<bound` (`bound >= 2`), each uniform: the two
+    /// candidates of a power-of-two-choices pick.
+    mutating func distinctPair(below bound: Int) -> (Int, Int) {
+        let first = next(below: bound)
+        var second = next(below: bound - 1)
+        if second >= first { second += 1 }
+        return (first, second)
+    }
 }

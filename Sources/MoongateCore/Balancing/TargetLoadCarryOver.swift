@@ -1,7 +1,33 @@
-/// A balancer of this module, whose `TargetLoad` objects a rebuild can take over.
-protocol TargetLoadTracking: LoadBalancer {
-    /// One per target, in `targets` order.
-    var loads: [TargetLoad] { get }
+/// A balancer of this module: it keeps a `TargetLoad` per target, which a rebuild can
+/// take over, and answers the load questions of `LoadBalancer` from them (the
+/// extension below), the same way under every algorithm.
+public protocol TargetLoadTracking: LoadBalancer {
+    var loads: TargetLoads { get }
+}
+
+/// One `TargetLoad` per target, in `targets` order. Opaque outside this module.
+public struct TargetLoads {
+    let all: [TargetLoad]
+
+    subscript(target: Int) -> TargetLoad { all[target] }
+}
+
+extension TargetLoadTracking {
+    public func requestStarted(target: Int, now: UInt64) {
+        loads[target].requestStarted()
+    }
+
+    public func requestFinished(target: Int, latencyNanos: UInt64, now: UInt64) {
+        loads[target].requestFinished(latencyNanos: latencyNanos, now: now)
+    }
+
+    public func activeRequests(target: Int) -> Int {
+        loads[target].activeRequests
+    }
+
+    public func latencyMilliseconds(target: Int, now: UInt64) -> Double {
+        loads[target].latency.nanos(at: now) / 1e6
+    }
 }
 
 extension TargetLoad {
@@ -14,20 +40,21 @@ extension TargetLoad {
     /// "fastest" target nor starved as the slowest before its first answer) and, when
     /// this is a rebuild rather than the first build, `addedAt = now` for slow start.
     /// An address listed twice gets one load per listing.
-    static func carriedOver(to targets: [BalancerTarget], from previous: (any LoadBalancer)?, now: UInt64) -> [TargetLoad] {
+    static func carriedOver(to targets: [BalancerTarget], from previous: (any LoadBalancer)?, now: UInt64) -> TargetLoads {
         guard let previous else {
-            return targets.map { _ in TargetLoad(latency: PeakLatencyEstimate(prior: 0, at: now), addedAt: nil) }
+            return TargetLoads(all: targets.map { _ in TargetLoad(latency: PeakLatencyEstimate(prior: 0, at: now), addedAt: nil) })
         }
-        let previousLoads = (previous as? any TargetLoadTracking)?.loads ?? copies(of: previous, now: now)
+        let previousLoads = (previous as? any TargetLoadTracking)?.loads.all ?? copies(of: previous, now: now)
         var unclaimed: [String: ArraySlice<TargetLoad>] = [:]
         for (target, load) in zip(previous.targets, previousLoads) {
             unclaimed[target.address, default: []].append(load)
         }
         let prior = median(of: previousLoads.filter(\.latency.isMeasured).map { $0.latency.nanos(at: now) })
-        return targets.map { target in
-            unclaimed[target.address]?.popFirst()
-                ?? TargetLoad(latency: PeakLatencyEstimate(prior: prior, at: now), addedAt: now)
-        }
+        return TargetLoads(
+            all: targets.map { target in
+                unclaimed[target.address]?.popFirst()
+                    ?? TargetLoad(latency: PeakLatencyEstimate(prior: prior, at: now), addedAt: now)
+            })
     }
 
     /// Loads rebuilt from the public API of a balancer from outside this module.

@@ -61,7 +61,7 @@ public final class ServiceRegistry: Sendable {
             throw .invalid("ttl must be from 1s to 1h, found \(Self.configText(ttl))")
         }
         let canonicalAddress = HostPort(host: hostPort.host.lowercased(), port: hostPort.port).description
-        let expiresAt = now &+ Self.nanoseconds(ttl)
+        let expiresAt = now &+ ttl.wholeNanoseconds
         let (instance, changed) = state.withLock { state in
             var instances = Self.live(state.services[service] ?? [:], now: now)
             let previous = instances.values.first { $0.address == canonicalAddress }
@@ -91,7 +91,7 @@ public final class ServiceRegistry: Sendable {
             }
             let renewed = Instance(
                 id: id, service: service, address: current.address, weight: current.weight, ttl: current.ttl,
-                metadata: current.metadata, expiresAt: now &+ Self.nanoseconds(current.ttl))
+                metadata: current.metadata, expiresAt: now &+ current.ttl.wholeNanoseconds)
             instances[id] = renewed
             return (.success(renewed), expired)
         }
@@ -182,11 +182,6 @@ public final class ServiceRegistry: Sendable {
         if attoseconds == 0 { return "\(seconds)s" }
         let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
         return nanoseconds % 1_000_000 == 0 ? "\(nanoseconds / 1_000_000)ms" : "\(nanoseconds)ns"
-    }
-
-    private static func nanoseconds(_ duration: Duration) -> UInt64 {
-        let (seconds, attoseconds) = duration.components
-        return UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
     }
 
     /// 64 random bits from the system generator as 16 hex digits; a collision within the

@@ -16,7 +16,7 @@ struct PassiveEjectionRules {
     init(_ config: PassiveHealthCheckConfig) {
         failures = max(config.failures, 1)
         statuses = config.statuses
-        ejection = Self.nanoseconds(config.ejection)
+        ejection = config.ejection.wholeNanoseconds
         maximumEjection = max(Self.defaultMaximumEjection, ejection)
         maxEjectionPercent = config.maxEjectionPercent
     }
@@ -46,14 +46,5 @@ struct PassiveEjectionRules {
         guard ejections > 0, ejection > 0, now > readmittedAt else { return ejections }
         let periods = (now - readmittedAt) / ejection
         return periods >= UInt64(ejections) ? 0 : ejections - Int(periods)
-    }
-
-    private static func nanoseconds(_ duration: Duration) -> UInt64 {
-        let (seconds, attoseconds) = duration.components
-        guard seconds >= 0, attoseconds >= 0 else { return 0 }
-        let (whole, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
-        guard !overflow else { return .max }
-        let (total, carry) = whole.addingReportingOverflow(UInt64(attoseconds / 1_000_000_000))
-        return carry ? .max : total
     }
 }

@@ -72,9 +72,7 @@ public final class UpstreamDirectory: Sendable {
             return (Array(next.values), reconcileWatches(&state, now: now))
         }
         for watch in obsoleteWatches { watch.cancel() }
-        for runtime in runtimes where runtime.spec.discovery.registry != nil {
-            registryChanged(runtime.spec.discovery.registry!)
-        }
+        for service in Set(runtimes.compactMap(\.spec.discovery.registry)) { registryChanged(service) }
         startExpiryTimer()
         prober.reconcile(runtimes)
     }
