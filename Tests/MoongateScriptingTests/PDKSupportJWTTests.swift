@@ -119,6 +119,17 @@ private let rsaSigningKey = try! _RSA.Signing.PrivateKey(keySize: .bits2048)
         #expect(verify(good, key: Array("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----".utf8), ["RS256"]) == .failure(.invalidKey))
     }
 
+    /// swift-crypto before 4.x freed the key twice when a public key failed to parse,
+    /// an abort that came one time in a few; a malformed key in a consumer's
+    /// credentials must fail verification, again and again, never the process.
+    @Test func malformedRSAKeysFailQuietlyEveryTime() {
+        let good = rs256Token()
+        let malformed = Array("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----".utf8)
+        for _ in 0..<500 {
+            #expect(verify(good, key: malformed, ["RS256"]) == .failure(.invalidKey))
+        }
+    }
+
     @Test func verifiesES256() {
         let good = es256Token()
         #expect(verify(good, key: ecPublicPEM, ["ES256"]) == .success(expectedClaims))
