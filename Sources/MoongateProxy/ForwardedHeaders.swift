@@ -8,22 +8,51 @@ import NIOHTTP1
 /// `X-Forwarded-For` is appended to (as nginx, Envoy and Kong do); `X-Forwarded-Proto`
 /// and `X-Forwarded-Host` are believed only from `trusted_proxies`; `Via` is added.
 enum ForwardedHeaders {
-    static let hopByHop: Set<String> = [
-        "connection", "keep-alive", "proxy-connection", "te", "transfer-encoding", "upgrade",
-        // Credentials for the proxy itself are consumed here, not passed on.
-        "proxy-authenticate", "proxy-authorization",
-    ]
-
-    /// Removes hop-by-hop headers and the ones named in `Connection`.
+    /// Removes hop-by-hop headers and the ones named in `Connection`, in one pass over
+    /// the headers (this runs twice per proxied request).
     static func removeHopByHop(_ headers: inout HTTPHeaders) {
-        var named: [String] = []
-        for value in headers["connection"] {
-            for token in value.split(separator: ",") {
-                named.append(token.trimmingSpaces().lowercased())
+        let named = connectionTokens(headers)
+        guard headers.contains(where: { isHopByHop($0.name) || isNamed($0.name, in: named) }) else { return }
+        var kept = HTTPHeaders()
+        kept.reserveCapacity(headers.count)
+        for (name, value) in headers where !isHopByHop(name) && !isNamed(name, in: named) {
+            kept.add(name: name, value: value)
+        }
+        headers = kept
+    }
+
+    /// Hop-by-hop by RFC 9110 §7.6.1, plus the proxy's own credentials (consumed here,
+    /// not passed on). Compared as ASCII bytes, without allocating.
+    static func isHopByHop(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 2: return name.equalsIgnoringASCIICase("te")
+        case 7: return name.equalsIgnoringASCIICase("upgrade")
+        case 10: return name.equalsIgnoringASCIICase("connection") || name.equalsIgnoringASCIICase("keep-alive")
+        case 16: return name.equalsIgnoringASCIICase("proxy-connection")
+        case 17: return name.equalsIgnoringASCIICase("transfer-encoding")
+        case 18: return name.equalsIgnoringASCIICase("proxy-authenticate")
+        case 19: return name.equalsIgnoringASCIICase("proxy-authorization")
+        default: return false
+        }
+    }
+
+    /// The header names listed in `Connection` (lowercased; usually none).
+    private static func connectionTokens(_ headers: HTTPHeaders) -> [Substring] {
+        var named: [Substring] = []
+        for (name, value) in headers where name.utf8.count == 10 && name.equalsIgnoringASCIICase("connection") {
+            // Split and trimmed as bytes (Character-wise splitting was a visible cost).
+            for token in value.utf8.split(separator: UInt8(ascii: ",")) {
+                var bytes = token
+                while let first = bytes.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { bytes = bytes.dropFirst() }
+                while let last = bytes.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { bytes = bytes.dropLast() }
+                if !bytes.isEmpty { named.append(Substring(bytes)) }
             }
         }
-        for name in hopByHop { headers.remove(name: name) }
-        for name in named where !name.isEmpty { headers.remove(name: name) }
+        return named
+    }
+
+    private static func isNamed(_ name: String, in named: [Substring]) -> Bool {
+        named.contains { name.equalsIgnoringASCIICase($0) }
     }
 
     /// The client as `trusted_proxies` lets us believe it (SPEC §2): walking
@@ -37,32 +66,75 @@ enum ForwardedHeaders {
         return hops.first ?? peer
     }
 
-    /// Rewrites the client's headers into the upstream request's headers.
+    /// Rewrites the client's headers into the upstream request's headers, in one pass:
+    /// hop-by-hop headers go, and so does the client's framing (`Content-Length`,
+    /// `Transfer-Encoding`) and `Expect`, which the gateway sets or answers itself;
+    /// `X-Forwarded-*`, `Via` and `Host` are rewritten.
     static func upstreamRequestHeaders(
         from client: HTTPHeaders, clientIP: String?, peerIsTrusted: Bool, host: String, scheme: String
     ) -> HTTPHeaders {
-        var headers = client
-        let clientHost = client.first(name: "host") ?? ""
-        removeHopByHop(&headers)
+        let named = connectionTokens(client)
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(client.count + 5)
+        var clientHost: String?
+        var forwardedFor: String?
+        var forwardedProto: String?
+        var forwardedHost: String?
+        var via: String?
+        for (name, value) in client {
+            if isHopByHop(name) || isNamed(name, in: named) { continue }
+            switch name.utf8.count {
+            case 4 where name.equalsIgnoringASCIICase("host"):
+                if clientHost == nil { clientHost = value }
+                continue
+            case 3 where name.equalsIgnoringASCIICase("via"):
+                via = via.map { "\($0), \(value)" } ?? value
+                continue
+            case 6 where name.equalsIgnoringASCIICase("expect"),
+                14 where name.equalsIgnoringASCIICase("content-length"):
+                continue
+            case 15 where name.equalsIgnoringASCIICase("x-forwarded-for"):
+                forwardedFor = forwardedFor.map { "\($0), \(value)" } ?? value
+                continue
+            case 17 where name.equalsIgnoringASCIICase("x-forwarded-proto"):
+                if forwardedProto == nil { forwardedProto = value }
+                continue
+            case 16 where name.equalsIgnoringASCIICase("x-forwarded-host"):
+                if forwardedHost == nil { forwardedHost = value }
+                continue
+            default:
+                headers.add(name: name, value: value)
+            }
+        }
         if let clientIP {
-            let previous = headers["x-forwarded-for"].joined(separator: ", ")
-            headers.replaceOrAdd(name: "x-forwarded-for", value: previous.isEmpty ? clientIP : "\(previous), \(clientIP)")
+            headers.add(name: "x-forwarded-for", value: forwardedFor.map { "\($0), \(clientIP)" } ?? clientIP)
+        } else if let forwardedFor {
+            headers.add(name: "x-forwarded-for", value: forwardedFor)
         }
-        if !peerIsTrusted || !headers.contains(name: "x-forwarded-proto") {
-            headers.replaceOrAdd(name: "x-forwarded-proto", value: scheme)
-        }
-        if !peerIsTrusted || !headers.contains(name: "x-forwarded-host") {
-            headers.replaceOrAdd(name: "x-forwarded-host", value: clientHost)
-        }
-        appendVia(&headers, version: "1.1")
-        headers.replaceOrAdd(name: "host", value: host)
+        headers.add(name: "x-forwarded-proto", value: peerIsTrusted ? forwardedProto ?? scheme : scheme)
+        headers.add(name: "x-forwarded-host", value: peerIsTrusted ? forwardedHost ?? clientHost ?? "" : clientHost ?? "")
+        headers.add(name: "via", value: via.map { "\($0), 1.1 moongate" } ?? "1.1 moongate")
+        headers.add(name: "host", value: host)
         return headers
     }
 
     static func appendVia(_ headers: inout HTTPHeaders, version: String) {
-        let previous = headers["via"].joined(separator: ", ")
         let entry = "\(version) moongate"
-        headers.replaceOrAdd(name: "via", value: previous.isEmpty ? entry : "\(previous), \(entry)")
+        guard headers.contains(name: "via") else { return headers.add(name: "via", value: entry) }
+        let previous = headers["via"].joined(separator: ", ")
+        headers.replaceOrAdd(name: "via", value: "\(previous), \(entry)")
+    }
+}
+
+extension StringProtocol {
+    /// ASCII case-insensitive equality (header names are ASCII tokens).
+    func equalsIgnoringASCIICase<Other: StringProtocol>(_ other: Other) -> Bool {
+        let a = utf8, b = other.utf8
+        guard a.count == b.count else { return false }
+        for (x, y) in zip(a, b) where x != y {
+            guard (x | 0x20) == (y | 0x20), (x | 0x20) >= UInt8(ascii: "a"), (x | 0x20) <= UInt8(ascii: "z") else { return false }
+        }
+        return true
     }
 }
 

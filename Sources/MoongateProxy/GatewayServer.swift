@@ -80,8 +80,12 @@ public final class GatewayServer: Sendable {
                     let activity = ConnectionActivity()
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(InboundActivityHandler(activity: activity))
-                    // Pipelined requests are queued by ProxyHandler itself (see `pipelined` there).
-                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
+                    // Only NIO's request decoder: pipelined requests are queued by
+                    // ProxyHandler itself (see `pipelined` there), and responses are
+                    // encoded by its ClientResponseWriter. No outbound header validation:
+                    // what goes out was parsed by the upstream codec, checked by the PDK
+                    // (plugin-set names and values) or made here.
+                    try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
                     try sync.addHandler(
                         ProxyHandler(
                             store: store, loop: contexts.context(for: channel.eventLoop), server: state,

@@ -14,8 +14,9 @@ import NIOHTTP1
 /// decided by `ExchangeStateMachine`; this handler performs its actions.
 final class ProxyHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    /// Responses are encoded here (`output`), not by NIO's encoder.
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private let store: ConfigStore
     private let loop: LoopContext
@@ -23,6 +24,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     private let activity: ConnectionActivity
     private var context: ChannelHandlerContext!
     private var machine = ExchangeStateMachine()
+    /// Encodes responses; its bytes go out at each flush.
+    private var output: ClientResponseWriter!
     var state: ExchangeStateMachine.State { machine.state }
 
     // The exchange in progress.
@@ -57,6 +60,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var writeTimer: LazyTimer!
     /// The idle timeout between requests, then the header timeout once bytes arrive.
     private var connectionTimer: LazyTimer!
+    /// Made once: a closure literal at each arming would be an allocation per request.
+    private lazy var onUpstreamTimeout: () -> Void = { [unowned self] in upstreamTimedOut() }
 
     /// Inside a client read batch: upstream writes wait for its channelReadComplete
     /// flush (one write syscall per batch instead of one per part).
@@ -87,6 +92,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        output = ClientResponseWriter(allocator: context.channel.allocator)
         readTimer = LazyTimer(eventLoop: context.eventLoop)
         writeTimer = LazyTimer(eventLoop: context.eventLoop)
         connectionTimer = LazyTimer(eventLoop: context.eventLoop)
@@ -158,6 +164,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     private func receivedHead(_ head: HTTPRequestHead) {
         guard machine.requestHead(keepAlive: head.isKeepAlive) == .process else { return }
+        output.answeringHead = head.method == .HEAD
         endTries()
         exchangeNumber &+= 1
         connectionTimer.cancel()
@@ -271,14 +278,20 @@ final class ProxyHandler: ChannelDuplexHandler {
         let targetHost = tries.defaultHostHeader
         var headers = ForwardedHeaders.upstreamRequestHeaders(
             from: head.headers, clientIP: peer, peerIsTrusted: trusted, host: fixedHost ?? targetHost, scheme: server.scheme)
-        if let plugins { HeaderEdit.apply(plugins.allUpstreamHeaderEdits, to: &headers) }
+        if let plugins {
+            HeaderEdit.apply(plugins.allUpstreamHeaderEdits, to: &headers)
+            // What upstreamRequestHeaders took out stays out: framing is the gateway's
+            // to set, and it answers `Expect: 100-continue` itself.
+            headers.remove(name: "content-length")
+            headers.remove(name: "transfer-encoding")
+            headers.remove(name: "expect")
+        }
         // Each try names its own target as Host, unless the route, the upstream or a
         // plugin fixed it.
         hostPerTarget = fixedHost == nil && headers.first(name: "host") == targetHost
-        // Framing is the gateway's to set: a client may name Content-Length in
-        // Connection, and a body sent up without framing would be read as a second request.
-        headers.remove(name: "content-length")
-        headers.remove(name: "transfer-encoding")
+        // Framing is the gateway's to set (upstreamRequestHeaders dropped the client's):
+        // a client may name Content-Length in Connection, and a body sent up without
+        // framing would be read as a second request.
         if let replacement = plugins?.upstreamBody {
             headers.add(name: "content-length", value: String(replacement.count))
         } else if let contentLength = request.contentLength {
@@ -286,9 +299,6 @@ final class ProxyHandler: ChannelDuplexHandler {
         } else if head.headers.contains(name: "transfer-encoding") {
             headers.add(name: "transfer-encoding", value: "chunked")
         }
-        // The gateway answers `Expect: 100-continue` itself (the upstream's interim
-        // response would be dropped by the client codec).
-        headers.remove(name: "expect")
         let method = plugins?.upstreamMethod.map { HTTPMethod(rawValue: $0) } ?? head.method
         let upstreamHead = HTTPRequestHead(
             version: .http1_1, method: method, uri: query.map { "\(upstreamPath)?\($0)" } ?? upstreamPath, headers: headers)
@@ -304,7 +314,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         replay.record(contentsOf: buffered)
         buffered.insert(.head(upstreamHead), at: 0)
         let hasBody = plugins?.upstreamBody.map { !$0.isEmpty } ?? request.hasBody
-        replaysOnFreshConnection = !hasBody && [.GET, .HEAD, .OPTIONS].contains(method)
+        replaysOnFreshConnection = !hasBody && (method == .GET || method == .HEAD || method == .OPTIONS)
         if machine.state == .idle { machine.connecting() }
         setHoldClientReads(true)
         if request.expectsContinue && !continueSent && !discardClientBody { sendContinue() }
@@ -379,7 +389,8 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     private func sendContinue() {
         continueSent = true
-        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
+        output.head(HTTPResponseHead(version: .http1_1, status: .continue))
+        emit(flush: true)
     }
 
     // MARK: Plugins
@@ -700,7 +711,8 @@ final class ProxyHandler: ChannelDuplexHandler {
             headers.replaceOrAdd(name: "connection", value: "keep-alive")
         }
         guard let exchange, exchange.filtersResponse else {
-            return context.write(wrapOutboundOut(.head(HTTPResponseHead(version: clientVersion, status: head.status, headers: headers))), promise: nil)
+            // Goes out with the body at the next flush.
+            return output.head(HTTPResponseHead(version: clientVersion, status: head.status, headers: headers))
         }
         let request = exchange.request
         request.serviceResponse = (Int(head.status.code), head.headers)
@@ -722,17 +734,16 @@ final class ProxyHandler: ChannelDuplexHandler {
                 return
             }
             let response = request.clientResponse!
-            context.write(
-                wrapOutboundOut(
-                    .head(HTTPResponseHead(version: clientVersion, status: HTTPResponseStatus(statusCode: response.status), headers: response.headers))),
-                promise: nil)
-            context.flush()
+            output.head(
+                HTTPResponseHead(version: clientVersion, status: HTTPResponseStatus(statusCode: response.status), headers: response.headers))
+            emit(flush: true)
             resumeResponse(exchange)
         }
     }
 
     private func writeResponseBody(_ buffer: ByteBuffer) {
-        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        output.body(buffer) { context.write(wrapOutboundOut($0), promise: nil) }
+        if output.pendingBytes >= 65536 { emit(flush: false) }
         if !context.channel.isWritable {
             // A slow client is not a slow upstream: no read timeout while we hold reads.
             upstream?.handler.setHoldReads(true)
@@ -752,8 +763,8 @@ final class ProxyHandler: ChannelDuplexHandler {
             switch result {
             case .success(let output):
                 if !output.isEmpty {
-                    context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: output)))), promise: nil)
-                    context.flush()
+                    self.output.body(context.channel.allocator.buffer(bytes: output)) { context.write(wrapOutboundOut($0), promise: nil) }
+                    emit(flush: true)
                 }
                 then()
                 resumeResponse(exchange)
@@ -793,7 +804,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     func upstreamReadComplete() {
-        context.flush()
+        emit(flush: true)
     }
 
     func upstreamClosed(error: Error?) {
@@ -823,7 +834,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         if isWritable {
             writeTimer.cancel()
         } else {
-            writeTimer.arm(in: TimeAmount(timeouts.write)) { [unowned self] in upstreamTimedOut() }
+            writeTimer.arm(in: TimeAmount(timeouts.write), onUpstreamTimeout)
         }
     }
 
@@ -843,20 +854,30 @@ final class ProxyHandler: ChannelDuplexHandler {
         let finishing = plugin
         plugin = nil
         defer { finishing?.finish() }
-        let head = error.responseHead(version: clientVersion, close: close)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: error.bodyBytes)))), promise: nil)
-        writeResponseEnd(nil, thenClose: close)
+        output.complete(error.responseHead(version: clientVersion, close: close), body: error.bodyBytes)
+        flushResponse(thenClose: close)
     }
 
     /// Writes a response's end; a closing connection closes once it has gone out
     /// (closing at once would discard writes still queued for a slow client).
     private func writeResponseEnd(_ trailers: HTTPHeaders?, thenClose close: Bool) {
-        let written = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
-        if close {
-            let context = self.context!
-            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
-        }
+        output.end(trailers)
+        flushResponse(thenClose: close)
+    }
+
+    /// Writes and flushes what the response writer holds; a closing connection closes
+    /// once it has gone out.
+    private func flushResponse(thenClose close: Bool) {
+        guard close else { return emit(flush: true) }
+        let bytes = output.takePending() ?? context.channel.allocator.buffer(capacity: 0)
+        let context = self.context!
+        context.writeAndFlush(wrapOutboundOut(bytes)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+
+    /// Hands the encoded response bytes to the channel, and flushes when asked.
+    private func emit(flush: Bool) {
+        if let bytes = output.takePending() { context.write(wrapOutboundOut(bytes), promise: nil) }
+        if flush { context.flush() }
     }
 
     /// The exchange is over and the connection waits for the next request.
@@ -904,7 +925,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// request being sent and of each response part.
     private func armReadTimer() {
         let timeout = machine.state == .responding ? timeouts.read : tryTimeout
-        readTimer.arm(in: TimeAmount(timeout)) { [unowned self] in upstreamTimedOut() }
+        readTimer.arm(in: TimeAmount(timeout), onUpstreamTimeout)
     }
 
     /// Between requests an idle connection is closed after `idle_timeout`. Once the
@@ -913,11 +934,13 @@ final class ProxyHandler: ChannelDuplexHandler {
     private func armIdleTimer() {
         activity.sawByte = false
         let limits = store.current.runtime.proxy.limits
-        connectionTimer.arm(in: TimeAmount(limits.idleTimeout)) { [unowned self] in
-            if machine.state == .idle && !activity.sawByte {
-                machine.closed()
-                context.close(promise: nil)
-            }
+        connectionTimer.arm(in: TimeAmount(limits.idleTimeout), onIdleTimeout)
+    }
+
+    private lazy var onIdleTimeout: () -> Void = { [unowned self] in
+        if machine.state == .idle && !activity.sawByte {
+            machine.closed()
+            context.close(promise: nil)
         }
     }
 
@@ -925,11 +948,13 @@ final class ProxyHandler: ChannelDuplexHandler {
     private func firstByteArrived() {
         guard machine.state == .idle else { return }
         let limits = store.current.runtime.proxy.limits
-        connectionTimer.arm(in: TimeAmount(limits.headerTimeout)) { [unowned self] in
-            // No head was decoded, so the HTTP pipeline has no request to answer: the
-            // 408 goes out as raw bytes in front of it.
-            if machine.headerTimedOut() { activity.sendRawAndClose(GatewayError.headerTimeout.rawResponse) }
-        }
+        connectionTimer.arm(in: TimeAmount(limits.headerTimeout), onHeaderTimeout)
+    }
+
+    private lazy var onHeaderTimeout: () -> Void = { [unowned self] in
+        // No head was decoded, so the HTTP pipeline has no request to answer: the
+        // 408 goes out as raw bytes in front of it.
+        if machine.headerTimedOut() { activity.sendRawAndClose(GatewayError.headerTimeout.rawResponse) }
     }
 
     // MARK: Backpressure and connection events

@@ -89,8 +89,8 @@ final class UpstreamPool {
         -> EventLoopFuture<UpstreamConnection>?
     {
         let key = PoolKey(upstream: upstream.name, address: address)
-        while !fresh, var list = idle[key], let connection = list.popLast() {
-            idle[key] = list
+        // Mutated in place: a copy of the list out of the dictionary would copy its storage.
+        while !fresh, let connection = idle[key]?.popLast() {
             if connection.channel.isActive {
                 connection.wasReused = true
                 return eventLoop.assumeIsolated().makeSucceededFuture(connection)
@@ -112,7 +112,10 @@ final class UpstreamPool {
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    // Without NIO's outbound header validation: the request's headers were
+                    // parsed from the client, checked by the PDK when a plugin set them, or
+                    // made here (see GatewayServer).
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
                     try channel.pipeline.syncOperations.addHandler(UpstreamHandler())
                 }
             }
@@ -188,13 +191,11 @@ final class UpstreamPool {
             return
         }
         // Closed idle connections are skipped at lease time, not scanned for here.
-        var list = idle[connection.key, default: []]
-        guard list.count < maxIdlePerTarget else {
+        guard idle[connection.key, default: []].count < maxIdlePerTarget else {
             connection.channel.close(promise: nil)
             return
         }
-        list.append(connection)
-        idle[connection.key] = list
+        idle[connection.key, default: []].append(connection)
         if waiters[connection.key.upstream] != nil { serveWaiters(of: connection.key.upstream) }
     }
 

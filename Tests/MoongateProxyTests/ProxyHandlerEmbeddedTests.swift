@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import MoongateCore
 import MoongateScripting
@@ -35,16 +36,22 @@ struct ProxyHandlerEmbeddedTests {
         .head(HTTPRequestHead(version: .http1_1, method: .GET, uri: uri, headers: HTTPHeaders(headers)))
     }
 
+    /// The handler writes wire bytes (its own response encoder): read them all and
+    /// split status line, headers and body.
     func readResponse(_ channel: EmbeddedChannel) throws -> (HTTPResponseHead, String) {
-        guard case .head(let head) = try channel.readOutbound(as: HTTPServerResponsePart.self) else {
-            throw EmbeddedTestError.noHead
+        var wire = ""
+        while let buffer = try channel.readOutbound(as: ByteBuffer.self) { wire += String(buffer: buffer) }
+        guard let split = wire.range(of: "\r\n\r\n") else { throw EmbeddedTestError.noHead }
+        let lines = wire[..<split.lowerBound].components(separatedBy: "\r\n")
+        let statusLine = lines[0].split(separator: " ")
+        guard statusLine.count >= 2, statusLine[0] == "HTTP/1.1", let code = Int(statusLine[1]) else { throw EmbeddedTestError.noHead }
+        var headers = HTTPHeaders()
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { throw EmbeddedTestError.noHead }
+            headers.add(name: String(line[..<colon]), value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
         }
-        var body = ""
-        while let part = try channel.readOutbound(as: HTTPServerResponsePart.self) {
-            if case .body(.byteBuffer(let buffer)) = part { body += String(buffer: buffer) }
-            if case .end = part { break }
-        }
-        return (head, body)
+        let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: code), headers: headers)
+        return (head, String(wire[split.upperBound...]))
     }
 
     enum EmbeddedTestError: Error { case noHead }

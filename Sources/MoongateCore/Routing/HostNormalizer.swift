@@ -20,17 +20,21 @@ public enum HostNormalizer {
         normalize(rawHost[...])
     }
 
+    /// Works on UTF-8 bytes: Character-wise scanning was a visible cost per request.
     private static func withoutPortAndTrailingDot(_ host: Substring) -> Substring {
-        var host = host
-        if host.first == "[" {
-            if let closing = host.firstIndex(of: "]") { host = host[...closing] }
+        let bytes = host.utf8
+        if bytes.first == UInt8(ascii: "[") {
+            if let closing = bytes.firstIndex(of: UInt8(ascii: "]")) { return host[...closing] }
             return host
         }
-        if let colon = host.firstIndex(of: ":"), host[host.index(after: colon)...].firstIndex(of: ":") == nil {
-            host = host[..<colon]
+        var end = bytes.endIndex
+        if let colon = bytes.firstIndex(of: UInt8(ascii: ":")),
+            bytes[bytes.index(after: colon)...].firstIndex(of: UInt8(ascii: ":")) == nil
+        {
+            end = colon
         }
-        if host.last == "." { host = host.dropLast() }
-        return host
+        if end > bytes.startIndex, bytes[bytes.index(before: end)] == UInt8(ascii: ".") { end = bytes.index(before: end) }
+        return host[..<end]
     }
 
     private static func isASCIIUppercase(_ byte: UInt8) -> Bool {
