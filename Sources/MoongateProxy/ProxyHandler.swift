@@ -158,7 +158,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         inClientReadBatch = false
-        upstream?.channel.flush()
+        upstream?.handler.flush()
         context.fireChannelReadComplete()
     }
 
@@ -594,7 +594,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             if tries != nil { replay.record(.body(.byteBuffer(buffer))) }
         case .forward:
             if discardClientBody { return }
-            upstream?.channel.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil)
+            upstream?.handler.send(.body(.byteBuffer(buffer)))
             replay.record(.body(.byteBuffer(buffer)))
         case .reject(let action):
             dropUpstream()
@@ -616,10 +616,10 @@ final class ProxyHandler: ChannelDuplexHandler {
             if let exchange = plugin, exchange.collectingBody, exchange.request.body == nil { deliverBody(to: exchange) }
         case .forward(let armRead):
             if !discardClientBody {
-                upstream?.channel.write(HTTPClientRequestPart.end(trailers), promise: nil)
+                upstream?.handler.send(.end(trailers))
                 replay.record(.end(trailers))
             }
-            if !inClientReadBatch { upstream?.channel.flush() }
+            if !inClientReadBatch { upstream?.handler.flush() }
             if armRead { armReadTimer() }
         case .finishRejected(let close):
             if close {
@@ -639,11 +639,11 @@ final class ProxyHandler: ChannelDuplexHandler {
             upstream = connection
             connection.handler.exchange = self
             connection.handler.setHoldReads(!context.channel.isWritable)
-            for part in buffered { connection.channel.write(part, promise: nil) }
+            for part in buffered { connection.handler.send(part) }
             buffered = []
             // A pooled connection is attached synchronously, inside the client's read
             // batch: its channelReadComplete flushes everything at once.
-            if !inClientReadBatch { connection.channel.flush() }
+            if !inClientReadBatch { connection.handler.flush() }
             if armRead { armReadTimer() }
             upstreamWritabilityChanged(isWritable: connection.channel.isWritable)
         }

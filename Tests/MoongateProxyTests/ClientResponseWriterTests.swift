@@ -159,3 +159,47 @@ struct ForwardedHeadersTests {
         #expect(!"@".equalsIgnoringASCIICase("`"))
     }
 }
+
+@Suite("Upstream request writer: framing and wire bytes")
+struct UpstreamRequestWriterTests {
+    private func wire(_ head: HTTPRequestHead, body: [String] = [], trailers: HTTPHeaders? = nil) -> String {
+        var writer = UpstreamRequestWriter(allocator: ByteBufferAllocator())
+        var out = ByteBuffer()
+        writer.head(head)
+        for part in body {
+            writer.body(ByteBuffer(string: part)) { buffer in
+                var buffer = buffer
+                out.writeBuffer(&buffer)
+            }
+        }
+        writer.end(trailers)
+        if var rest = writer.takePending() { out.writeBuffer(&rest) }
+        return String(buffer: out)
+    }
+
+    private func head(_ method: HTTPMethod, _ headers: [(String, String)]) -> HTTPRequestHead {
+        HTTPRequestHead(version: .http1_1, method: method, uri: "/a?b=1", headers: HTTPHeaders(headers))
+    }
+
+    @Test("a GET goes out as head only, in one buffer")
+    func get() {
+        #expect(wire(head(.GET, [("host", "o")])) == "GET /a?b=1 HTTP/1.1\r\nhost: o\r\n\r\n")
+    }
+
+    @Test("Content-Length wins over Transfer-Encoding and the body goes as is")
+    func contentLength() {
+        #expect(
+            wire(head(.PUT, [("content-length", "3"), ("transfer-encoding", "chunked")]), body: ["abc"])
+                == "PUT /a?b=1 HTTP/1.1\r\ncontent-length: 3\r\n\r\nabc")
+    }
+
+    @Test("a POST without a length is chunked, trailers included; TRACE loses its framing")
+    func chunked() {
+        #expect(
+            wire(head(.POST, []), body: ["ab", "c"], trailers: HTTPHeaders([("x-t", "1")]))
+                == "POST /a?b=1 HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n2\r\nab\r\n1\r\nc\r\n0\r\nx-t: 1\r\n\r\n")
+        #expect(wire(head(.DELETE, [("transfer-encoding", "chunked")]), body: ["x"])
+            == "DELETE /a?b=1 HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n")
+        #expect(wire(head(.TRACE, [("content-length", "0")])) == "TRACE /a?b=1 HTTP/1.1\r\n\r\n")
+    }
+}
