@@ -60,6 +60,10 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var writeTimer: LazyTimer!
     /// The idle timeout between requests, then the header timeout once bytes arrive.
     private var connectionTimer: LazyTimer!
+    /// The client, as text once per connection (formatting an address is an
+    /// `inet_ntop` and a `sprintf`).
+    private lazy var peerAddress: SocketAddress? = context.channel.remoteAddress
+    private lazy var peerIP: String? = peerAddress?.ipAddress
     /// Made once: a closure literal at each arming would be an allocation per request.
     private lazy var onUpstreamTimeout: () -> Void = { [unowned self] in upstreamTimedOut() }
 
@@ -245,7 +249,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         let now = MonotonicClock.now()
         let snapshot = runtime.members.snapshot
         let balancer = loop.balancer(for: runtime, algorithm: upstreamSpec.algorithm, snapshot: snapshot, now: now)
-        let peer = context.channel.remoteAddress?.ipAddress
+        let peer = peerIP
         let hashKey =
             upstreamSpec.algorithm == .consistentHash
             ? UpstreamHashKey.value(
@@ -400,9 +404,9 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// Body parts are buffered meanwhile (the exchange is `connecting`).
     private func runPlugins(_ incoming: IncomingRequest, config: ServingConfig, plan: PluginPlan, vm: PluginVM) {
         let head = incoming.head
-        let peer = context.channel.remoteAddress
-        let peerIP = peer?.ipAddress ?? ""
-        let trusted = peer?.ipAddress.map { address in config.runtime.proxy.trustedProxies.contains { $0.contains(address) } } ?? false
+        let peer = peerAddress
+        let peerIP = self.peerIP ?? ""
+        let trusted = self.peerIP.map { address in config.runtime.proxy.trustedProxies.contains { $0.contains(address) } } ?? false
         let request = PluginRequest(
             method: head.method.rawValue, scheme: server.scheme, host: incoming.host, port: context.channel.localAddress?.port ?? 0,
             path: incoming.path, rawQuery: incoming.query ?? "", headers: head.headers, httpVersion: head.version,

@@ -112,16 +112,8 @@ final class UpstreamPool {
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    // NIO's response decoder between our request bytes (which enter below
-                    // it, see UpstreamWireHandler) and the handler that passes responses on.
-                    // No outbound header validation: the request's headers were parsed from
-                    // the client, checked by the PDK when a plugin set them, or made here.
-                    let wire = UpstreamWireHandler()
-                    let decoder = HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)
-                    let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(wire)
-                    try sync.addHandler(ByteToMessageHandler(decoder))
-                    try sync.addHandler(UpstreamHandler(wire: wire, decoder: decoder, allocator: channel.allocator))
+                    // One handler: it encodes requests and parses responses itself.
+                    try channel.pipeline.syncOperations.addHandler(UpstreamHandler(allocator: channel.allocator))
                 }
             }
         return bootstrap.connect(host: host, port: port).assumeIsolated().flatMapErrorThrowing { error in
@@ -258,129 +250,5 @@ final class UpstreamConnection {
         self.key = key
         self.channel = channel
         self.handler = handler
-    }
-}
-
-/// Sends the exchange's request and hands what the upstream answers to the exchange
-/// that leased the connection. Holds reads while the client cannot take more
-/// (backpressure).
-final class UpstreamHandler: ChannelDuplexHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-
-    /// Not retained: the exchange owns the lease and clears this on release.
-    weak var exchange: ProxyHandler?
-    private var holdReads = false
-    private var pendingRead = false
-    private var context: ChannelHandlerContext?
-    private let wire: UpstreamWireHandler
-    /// Told of each request head, as NIO's encoder would have told it: the response
-    /// to a HEAD request has no body.
-    private let decoder: HTTPResponseDecoder
-    private var writer: UpstreamRequestWriter
-
-    init(wire: UpstreamWireHandler, decoder: HTTPResponseDecoder, allocator: ByteBufferAllocator) {
-        self.wire = wire
-        self.decoder = decoder
-        self.writer = UpstreamRequestWriter(allocator: allocator)
-    }
-
-    /// Encodes a request part; its bytes go out at the next `flush` (a large body
-    /// buffer at once, by itself).
-    func send(_ part: HTTPClientRequestPart) {
-        switch part {
-        case .head(let head):
-            decoder.write(data: part)
-            writer.head(head)
-        case .body(.byteBuffer(let buffer)):
-            writer.body(buffer) { wire.write($0) }
-            if writer.pendingBytes >= 65536, let bytes = writer.takePending() { wire.write(bytes) }
-        case .body(.fileRegion):
-            preconditionFailure("the proxy sends no file regions")
-        case .end(let trailers):
-            writer.end(trailers)
-        }
-    }
-
-    func flush() {
-        if let bytes = writer.takePending() { wire.write(bytes) }
-        wire.flush()
-    }
-
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
-        guard let exchange else {
-            // Nothing is expected on an idle connection: drop it.
-            context.close(promise: nil)
-            return
-        }
-        exchange.upstreamReceived(part)
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) {
-        exchange?.upstreamReadComplete()
-    }
-
-    /// Gives the connection's slot back to its upstream (set by the pool).
-    var onInactive: (() -> Void)?
-
-    func channelInactive(context: ChannelHandlerContext) {
-        let freed = onInactive
-        onInactive = nil
-        freed?()
-        exchange?.upstreamClosed(error: nil)
-        context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        exchange?.upstreamClosed(error: error)
-        context.close(promise: nil)
-    }
-
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        exchange?.upstreamWritabilityChanged(isWritable: context.channel.isWritable)
-        context.fireChannelWritabilityChanged()
-    }
-
-    func read(context: ChannelHandlerContext) {
-        if holdReads {
-            pendingRead = true
-        } else {
-            context.read()
-        }
-    }
-
-    /// Stops or resumes reading from the upstream (the client's writability).
-    func setHoldReads(_ hold: Bool) {
-        holdReads = hold
-        if !hold, pendingRead, let context {
-            pendingRead = false
-            context.read()
-        }
-    }
-}
-
-/// The front of an upstream connection's pipeline: the request bytes that
-/// `UpstreamHandler` encodes are written from here, below NIO's response decoder
-/// (which, observing writes, would take them for typed request parts).
-final class UpstreamWireHandler: ChannelOutboundHandler {
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-    private var context: ChannelHandlerContext?
-
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
-
-    func write(_ bytes: ByteBuffer) {
-        guard let context else { return }
-        context.write(wrapOutboundOut(bytes), promise: nil)
-    }
-
-    func flush() {
-        context?.flush()
     }
 }

@@ -1,0 +1,101 @@
+import NIOCore
+import NIOHTTP1
+import Testing
+
+@testable import MoongateProxy
+
+@Suite("Upstream response parser")
+struct UpstreamResponseParserTests {
+    /// The events of parsing `wire` (in pieces of `step` bytes), rendered as text;
+    /// body slices of one message are joined.
+    private func events(
+        _ wire: String, methods: [HTTPMethod] = [.GET], step: Int? = nil, close: Bool = false
+    ) throws(HTTPParserError) -> [String] {
+        var parser = UpstreamResponseParser()
+        for method in methods { parser.requestSent(method: method) }
+        var out: [String] = []
+        let emit: (UpstreamResponseParser.Event) -> Void = { event in
+            switch event {
+            case .head(let head):
+                out.append("head \(head.status.code) \(head.version.minor) " + head.headers.map { "\($0.name)=\($0.value)" }.joined(separator: ","))
+            case .body(let bytes):
+                if let last = out.last, last.hasPrefix("body ") {
+                    out[out.count - 1] = last + String(buffer: bytes)
+                } else {
+                    out.append("body " + String(buffer: bytes))
+                }
+            case .end(let trailers):
+                out.append("end" + (trailers.map { " " + $0.map { "\($0.name)=\($0.value)" }.joined(separator: ",") } ?? ""))
+            }
+        }
+        let bytes = Array(wire.utf8)
+        let size = step ?? max(bytes.count, 1)
+        var offset = 0
+        while offset < bytes.count {
+            parser.append(ByteBuffer(bytes: bytes[offset..<min(offset + size, bytes.count)]))
+            while let event = try parser.next() { emit(event) }
+            offset += size
+        }
+        if close, let end = try parser.closed() { emit(end) }
+        return out
+    }
+
+    @Test("Content-Length and chunked responses, whole and one byte at a time, give the same events")
+    func framing() throws {
+        let wire =
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A:  v \r\n\r\nhello"
+            + "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\nA\r\n0123456789\r\n0\r\nX-T: t\r\n\r\n"
+        let expected = [
+            "head 200 1 Content-Length=5,X-A=v", "body hello", "end", "head 201 1 Transfer-Encoding=chunked", "body abc0123456789",
+            "end X-T=t",
+        ]
+        #expect(try events(wire, methods: [.GET, .POST]) == expected)
+        #expect(try events(wire, methods: [.GET, .POST], step: 1) == expected)
+    }
+
+    @Test("no body for HEAD, 204 and 304 whatever the headers say; interim 100 dropped")
+    func bodiless() throws {
+        let wire =
+            "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n" + "HTTP/1.1 204 No Content\r\nContent-Length: 3\r\n\r\n"
+            + "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n"
+        #expect(
+            try events(wire, methods: [.HEAD, .GET, .GET]) == [
+                "head 200 1 Content-Length=9", "end", "head 204 1 Content-Length=3", "end", "head 304 1 Transfer-Encoding=chunked", "end",
+            ])
+    }
+
+    @Test("without framing the body runs to the close; bare LF line endings are accepted")
+    func closeDelimited() throws {
+        #expect(try events("HTTP/1.0 200 OK\nServer: x\n\nabc", close: true) == ["head 200 0 Server=x", "body abc", "end"])
+        #expect(try events("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nzz", close: true) == [
+            "head 200 1 Transfer-Encoding=gzip", "body zz", "end",
+        ])
+    }
+
+    @Test("a response cut short by the close is an error")
+    func truncated() {
+        #expect(throws: HTTPParserError.self) { try events("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhel", close: true) }
+        #expect(throws: HTTPParserError.self) { try events("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab", close: true) }
+        #expect(throws: HTTPParserError.self) { try events("HTTP/1.1 200 OK\r\nContent-", close: true) }
+    }
+
+    @Test(
+        "malformed responses are errors",
+        arguments: [
+            "HTTP/2.0 200 OK\r\n\r\n", "HTTP/1.1 20 OK\r\n\r\n", "HTTP/1.1 200OK\r\n\r\n", "HTTP/1.1 099 X\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n", "HTTP/1.1 200 OK\r\nA: x\r\n folded\r\n\r\n", "HTTP/1.1 200 OK\r\nA: x\u{1}y\r\n\r\n",
+            "HTTP/1.1 200 OK\r\n: x\r\n\r\n", "HTTP/1.1 200 OK\r\nA: x\ry\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nab\r\n",
+        ])
+    func malformed(wire: String) {
+        #expect(throws: HTTPParserError.self) { try events(wire) }
+    }
+
+    @Test("a response to no request, and a head over 80 KiB, are errors")
+    func unsolicitedAndOversized() {
+        #expect(throws: HTTPParserError.self) { try events("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", methods: []) }
+        let big = "HTTP/1.1 200 OK\r\nX: " + String(repeating: "a", count: UpstreamResponseParser.maxHeadBytes) + "\r\n\r\n"
+        #expect(throws: HTTPParserError.self) { try events(big, step: 1000) }
+    }
+}
