@@ -38,8 +38,8 @@ struct ClientResponseWriter {
             headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
             chunked = true
         }
-        let startLine = "HTTP/\(head.version.major).\(head.version.minor) \(code) \(head.status.reasonPhrase)"
-        message.start(startLine, headers: headers, chunked: chunked, dropsBody: answeringHead || !head.status.mayHaveResponseBody)
+        message.writeStatusLine(version: head.version, status: head.status)
+        message.writeHeaders(headers, chunked: chunked, dropsBody: answeringHead || !head.status.mayHaveResponseBody)
     }
 
     /// Adds body bytes; a large buffer goes to `write` by itself (see HTTPMessageWriter).

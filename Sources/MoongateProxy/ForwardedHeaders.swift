@@ -82,11 +82,13 @@ enum ForwardedHeaders {
         var forwardedHost: String?
         var via: String?
         for (name, value) in client {
-            if isHopByHop(name) || isNamed(name, in: named) { continue }
-            switch name.utf8.count {
-            case 4 where name.equalsIgnoringASCIICase("host"):
+            // The client's Host is what X-Forwarded-Host reports, even when Connection names it.
+            if name.utf8.count == 4 && name.equalsIgnoringASCIICase("host") {
                 if clientHost == nil { clientHost = value }
                 continue
+            }
+            if isHopByHop(name) || isNamed(name, in: named) { continue }
+            switch name.utf8.count {
             case 3 where name.equalsIgnoringASCIICase("via"):
                 via = via.map { "\($0), \(value)" } ?? value
                 continue

@@ -28,13 +28,37 @@ struct HTTPMessageWriter {
 
     var pendingBytes: Int { pending.readableBytes }
 
-    /// Starts a message: `startLine` (without its CRLF), the header fields, the blank
-    /// line. `chunked`: the body that follows is chunk-framed; `dropsBody`: any body
-    /// given for this message is dropped (a response to HEAD, a 204).
-    mutating func start(_ startLine: String, headers: HTTPHeaders, chunked: Bool, dropsBody: Bool) {
+    /// Starts a response: its status line.
+    mutating func writeStatusLine(version: HTTPVersion, status: HTTPResponseStatus) {
         pending.reserveCapacity(minimumWritableBytes: 256)
-        pending.writeString(startLine)
+        if version == .http1_1 {
+            pending.writeStaticString("HTTP/1.1 ")
+        } else {
+            pending.writeStaticString("HTTP/")
+            writeDecimal(version.major)
+            pending.writeStaticString(".")
+            writeDecimal(version.minor)
+            pending.writeStaticString(" ")
+        }
+        writeDecimal(Int(status.code))
+        pending.writeStaticString(" ")
+        pending.writeString(status.reasonPhrase)
         pending.writeStaticString("\r\n")
+    }
+
+    /// Starts an HTTP/1.1 request: its request line.
+    mutating func writeRequestLine(method: HTTPMethod, uri: String) {
+        pending.reserveCapacity(minimumWritableBytes: 256)
+        pending.writeString(method.rawValue)
+        pending.writeStaticString(" ")
+        pending.writeString(uri)
+        pending.writeStaticString(" HTTP/1.1\r\n")
+    }
+
+    /// Ends a message's head (after its start line): the header fields, the blank line.
+    /// `chunked`: the body that follows is chunk-framed; `dropsBody`: any body given
+    /// for this message is dropped (a response to HEAD, a 204).
+    mutating func writeHeaders(_ headers: HTTPHeaders, chunked: Bool, dropsBody: Bool) {
         write(fields: headers)
         pending.writeStaticString("\r\n")
         self.isChunked = chunked && !dropsBody
@@ -82,6 +106,16 @@ struct HTTPMessageWriter {
         let bytes = pending
         pending = allocator.buffer(capacity: 0)
         return bytes
+    }
+
+    /// A small non-negative number in decimal, without making a String.
+    private mutating func writeDecimal(_ value: Int) {
+        if value < 10 {
+            pending.writeInteger(UInt8(ascii: "0") + UInt8(value))
+        } else {
+            writeDecimal(value / 10)
+            pending.writeInteger(UInt8(ascii: "0") + UInt8(value % 10))
+        }
     }
 
     private mutating func writeChunkSize(_ count: Int) {

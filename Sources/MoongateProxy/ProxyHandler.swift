@@ -276,7 +276,9 @@ final class ProxyHandler: ChannelDuplexHandler {
             upstreamPath = ProxyHandler.strip(prefix: prefix, from: request.path)
         }
         if let path = plugins?.upstreamPath { upstreamPath = path }
-        let query = plugins?.upstreamRawQuery.map { $0.isEmpty ? nil : $0 } ?? request.query.map { ProxyHandler.encodedQuery($0) }
+        // A plugin's raw query is encoded like the client's: a space or CRLF in it would
+        // otherwise split the request line.
+        let query = plugins?.upstreamRawQuery.map { $0.isEmpty ? nil : ProxyHandler.encodedQuery($0) } ?? request.query.map { ProxyHandler.encodedQuery($0) }
         let trusted = peer.map { address in config.runtime.proxy.trustedProxies.contains { $0.contains(address) } } ?? false
         let fixedHost = route.preserveHost ? head.headers.first(name: "host") : upstreamSpec.hostHeader
         let targetHost = tries.defaultHostHeader

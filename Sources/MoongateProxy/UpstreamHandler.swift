@@ -18,6 +18,8 @@ final class UpstreamHandler: ChannelDuplexHandler {
     private var context: ChannelHandlerContext?
     private var writer: UpstreamRequestWriter
     private var parser = UpstreamResponseParser()
+    /// False once the upstream sent bytes beyond a response (checked by the pool).
+    private(set) var isReusable = true
 
     init(allocator: ByteBufferAllocator) {
         self.writer = UpstreamRequestWriter(allocator: allocator)
@@ -61,6 +63,9 @@ final class UpstreamHandler: ChannelDuplexHandler {
             // One event at a time: the exchange may release or close this connection
             // in reaction to any of them.
             while let event = try parser.next() {
+                // More than the response, before the next request was even sent: the
+                // upstream is out of step, so the connection is not pooled again.
+                if case .end = event, parser.hasUnparsedBytes { isReusable = false }
                 guard deliver(event) else {
                     // Bytes after the exchange let go of the connection: unsolicited.
                     context.close(promise: nil)

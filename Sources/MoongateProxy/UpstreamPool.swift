@@ -183,7 +183,7 @@ final class UpstreamPool {
     /// Returns a connection whose exchange completed cleanly, or closes it.
     func release(_ connection: UpstreamConnection, reusable: Bool) {
         connection.handler.exchange = nil
-        guard reusable, connection.channel.isActive else {
+        guard reusable, connection.handler.isReusable, connection.channel.isActive else {
             connection.channel.close(promise: nil)
             return
         }

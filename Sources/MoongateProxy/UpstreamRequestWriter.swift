@@ -6,7 +6,8 @@ import NIOHTTP1
 /// (the request's framing is removed; `RequestFraming` refuses TRACE with a body);
 /// POST, PUT and PATCH without `Content-Length` get a chunked body; for other methods
 /// a `Content-Length` wins over `Transfer-Encoding`, and the body is chunked only when
-/// `Transfer-Encoding: chunked` says so.
+/// `Transfer-Encoding: chunked` says so. Requests go up as HTTP/1.1, whatever the
+/// client spoke.
 struct UpstreamRequestWriter {
     private var message: HTTPMessageWriter
 
@@ -31,8 +32,8 @@ struct UpstreamRequestWriter {
         default:
             chunked = headers.first(name: "transfer-encoding") == "chunked"
         }
-        let startLine = "\(head.method.rawValue) \(head.uri) HTTP/\(head.version.major).\(head.version.minor)"
-        message.start(startLine, headers: headers, chunked: chunked, dropsBody: false)
+        message.writeRequestLine(method: head.method, uri: head.uri)
+        message.writeHeaders(headers, chunked: chunked, dropsBody: false)
     }
 
     /// Adds body bytes; a large buffer goes to `write` by itself (see HTTPMessageWriter).

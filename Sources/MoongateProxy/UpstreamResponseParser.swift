@@ -39,6 +39,8 @@ struct UpstreamResponseParser {
     /// The methods of the requests sent and not yet answered, in order.
     private var requestMethods: [HTTPMethod] = []
     private var trailers: HTTPHeaders?
+    /// Bytes of trailer fields so far (limited like a head).
+    private var trailerBytes = 0
     /// An `.end(nil)` that follows the event just returned (a bodiless head, a body's
     /// last bytes).
     private var endQueued = false
@@ -75,6 +77,18 @@ struct UpstreamResponseParser {
             var progressed = true
             switch state {
             case .head:
+                // Empty lines before a status line are skipped (a stray CRLF after a
+                // body is a common upstream bug; llhttp skipped them too).
+                while let byte = bytes.getInteger(at: bytes.readerIndex, as: UInt8.self),
+                    byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\n")
+                {
+                    bytes.moveReaderIndex(forwardBy: 1)
+                    headScanned = 0
+                }
+                if bytes.readableBytes == 0 {
+                    progressed = true
+                    break
+                }
                 let before = bytes.readerIndex
                 event = try parseHead(&bytes)
                 progressed = event != nil || bytes.readerIndex != before
@@ -96,6 +110,7 @@ struct UpstreamResponseParser {
                 let size = try Self.chunkSize(line)
                 if size == 0 {
                     trailers = nil
+                    trailerBytes = 0
                     state = .trailers
                 } else {
                     state = .chunkData(remaining: size)
@@ -122,6 +137,8 @@ struct UpstreamResponseParser {
                     event = .end(trailers)
                     trailers = nil
                 } else {
+                    trailerBytes += line.readableBytes + 2
+                    guard trailerBytes <= Self.maxHeadBytes else { throw HTTPParserError.headerOverflow }
                     var fields = trailers ?? HTTPHeaders()
                     try Self.addField(line, to: &fields)
                     trailers = fields
@@ -141,6 +158,14 @@ struct UpstreamResponseParser {
         }
         buffer = nil
         return nil
+    }
+
+    /// Bytes have arrived that no response event took yet (other than empty lines).
+    /// After a response's end this means the upstream sent more than it was asked
+    /// for: the connection cannot be trusted with another request.
+    var hasUnparsedBytes: Bool {
+        guard let buffer else { return false }
+        return buffer.readableBytesView.contains { $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\n") }
     }
 
     /// The connection closed: the end of a close-delimited body, if one was running;
@@ -180,35 +205,44 @@ struct UpstreamResponseParser {
         if code >= 100 && code < 200 && code != 101 { return nil }  // interim: dropped
         guard !requestMethods.isEmpty else { throw HTTPParserError.invalidInternalState }
         let method = requestMethods.removeFirst()
-        let event = Event.head(HTTPResponseHead(version: version, status: status, headers: headers))
-        if code == 101 {
-            state = .done
-            endQueued = true
-            return event
-        }
+        // The gateway never asks for an upgrade (Upgrade is hop-by-hop): a 101 is a
+        // broken upstream, and nothing after it would be HTTP.
+        guard code != 101 else { throw HTTPParserError.invalidStatus }
+        try frame(method: method, code: code, headers: &headers)
+        return .head(HTTPResponseHead(version: version, status: status, headers: headers))
+    }
+
+    /// Sets the state for the body that follows a head (RFC 9112 §6.3), normalising a
+    /// repeated Content-Length to one value.
+    private mutating func frame(method: HTTPMethod, code: UInt, headers: inout HTTPHeaders) throws(HTTPParserError) {
         if method == .HEAD || method == .CONNECT || code == 204 || code == 304 {
             endQueued = true
-            return event
+            return
         }
         let codings = headers[canonicalForm: "transfer-encoding"]
+        let lengths = headers[canonicalForm: "content-length"]
+        // Both: a response splitting attempt or a broken upstream (RFC 9112 §6.3 says
+        // to treat it as an error); passing it on would let its Content-Length frame
+        // a different body at the client.
+        guard codings.isEmpty || lengths.isEmpty else { throw HTTPParserError.unexpectedContentLength }
         if !codings.isEmpty {
             state = codings.last.map { $0.lowercased() == "chunked" } == true ? .chunkSize : .untilClose
-            return event
+            return
         }
-        let lengths = headers[canonicalForm: "content-length"]
-        if let first = lengths.first {
-            guard lengths.allSatisfy({ $0 == first }), !first.isEmpty, first.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
-                let length = Int(first)
-            else { throw HTTPParserError.unexpectedContentLength }
-            if length == 0 {
-                endQueued = true
-            } else {
-                state = .fixed(remaining: length)
-            }
-            return event
+        guard let first = lengths.first else {
+            state = .untilClose
+            return
         }
-        state = .untilClose
-        return event
+        guard lengths.allSatisfy({ $0 == first }), !first.isEmpty, first.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
+            let length = Int(first)
+        else { throw HTTPParserError.unexpectedContentLength }
+        // "5, 5" or two equal fields: passed on as one value (clients refuse lists).
+        if lengths.count > 1 { headers.replaceOrAdd(name: "content-length", value: String(length)) }
+        if length == 0 {
+            endQueued = true
+        } else {
+            state = .fixed(remaining: length)
+        }
     }
 
     /// The length of the head through its blank line, when it has arrived; `scanned`
@@ -263,21 +297,28 @@ struct UpstreamResponseParser {
     }
 
     /// "name: value" into `headers`; the name a token, the value without control
-    /// characters (HTAB allowed), no obs-fold.
+    /// characters (HTAB allowed), no obs-fold (a line starting with a space has no
+    /// token before its colon). Scanned through a raw pointer: this runs for every
+    /// header of every response.
     private static func addField(_ line: ByteBuffer, to headers: inout HTTPHeaders) throws(HTTPParserError) {
-        let view = line.readableBytesView
-        guard let colon = view.firstIndex(of: UInt8(ascii: ":")), colon > view.startIndex else {
-            throw HTTPParserError.invalidHeaderToken
+        let field = line.withUnsafeReadableBytes { raw -> (name: String, value: String)? in
+            guard let colon = raw.firstIndex(of: UInt8(ascii: ":")), colon > 0 else { return nil }
+            for index in 0..<colon where !HTTPTokenBytes.isTokenByte(raw[index]) { return nil }
+            var start = colon + 1
+            var end = raw.count
+            while start < end, raw[start] == UInt8(ascii: " ") || raw[start] == UInt8(ascii: "\t") { start += 1 }
+            while end > start, raw[end - 1] == UInt8(ascii: " ") || raw[end - 1] == UInt8(ascii: "\t") { end -= 1 }
+            for index in start..<end {
+                let byte = raw[index]
+                if (byte < 0x20 && byte != 0x09) || byte == 0x7F { return nil }
+            }
+            return (
+                String(decoding: UnsafeRawBufferPointer(rebasing: raw[0..<colon]), as: UTF8.self),
+                String(decoding: UnsafeRawBufferPointer(rebasing: raw[start..<end]), as: UTF8.self)
+            )
         }
-        for byte in view[..<colon] where !HTTPTokenBytes.isTokenByte(byte) { throw HTTPParserError.invalidHeaderToken }
-        var start = colon + 1
-        var end = view.endIndex
-        while start < end, view[start] == UInt8(ascii: " ") || view[start] == UInt8(ascii: "\t") { start += 1 }
-        while end > start, view[end - 1] == UInt8(ascii: " ") || view[end - 1] == UInt8(ascii: "\t") { end -= 1 }
-        for byte in view[start..<end] where (byte < 0x20 && byte != 0x09) || byte == 0x7F {
-            throw HTTPParserError.invalidCharactersUsed
-        }
-        headers.add(name: String(decoding: view[..<colon], as: UTF8.self), value: String(decoding: view[start..<end], as: UTF8.self))
+        guard let field else { throw HTTPParserError.invalidHeaderToken }
+        headers.add(name: field.name, value: field.value)
     }
 
     /// A chunk-size line: hex digits, then optional extensions after ';'.

@@ -149,6 +149,10 @@ struct ForwardedHeadersTests {
             from: client, clientIP: "127.0.0.1", peerIsTrusted: true, host: "origin:80", scheme: "http")
         #expect(trusted.first(name: "x-forwarded-proto") == "https")
         #expect(trusted.first(name: "x-forwarded-host") == "api.example.com")
+        let namingHost = ForwardedHeaders.upstreamRequestHeaders(
+            from: HTTPHeaders([("Host", "a.example"), ("Connection", "host")]), clientIP: nil, peerIsTrusted: false, host: "origin",
+            scheme: "http")
+        #expect(namingHost.first(name: "x-forwarded-host") == "a.example")
     }
 
     @Test("header names compare without regard to ASCII case, and only to ASCII case")

@@ -87,6 +87,10 @@ struct UpstreamResponseParserTests {
             "HTTP/1.1 200 OK\r\n: x\r\n\r\n", "HTTP/1.1 200 OK\r\nA: x\ry\r\n\r\n",
             "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nab\r\n",
+            // Response splitting: a Content-Length beside Transfer-Encoding would frame another body at the client.
+            "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n2B\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nEVIL!\r\n0\r\n\r\n",
+            // An upgrade nobody asked for.
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n",
         ])
     func malformed(wire: String) {
         #expect(throws: HTTPParserError.self) { try events(wire) }
@@ -97,5 +101,39 @@ struct UpstreamResponseParserTests {
         #expect(throws: HTTPParserError.self) { try events("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", methods: []) }
         let big = "HTTP/1.1 200 OK\r\nX: " + String(repeating: "a", count: UpstreamResponseParser.maxHeadBytes) + "\r\n\r\n"
         #expect(throws: HTTPParserError.self) { try events(big, step: 1000) }
+    }
+
+    @Test("a stray CRLF after a body is skipped; a repeated Content-Length goes on as one value")
+    func tolerated() throws {
+        let wire = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1, 1\r\nContent-Length: 1\r\n\r\nx"
+        #expect(try events(wire, methods: [.GET, .GET]) == ["head 200 1 Content-Length=2", "body ok", "end", "head 200 1 content-length=1", "body x", "end"])
+    }
+
+    @Test("bytes beyond a response are reported (the connection is not pooled again); empty lines are not")
+    func unparsedBytes() throws {
+        var parser = UpstreamResponseParser()
+        parser.requestSent(method: .HEAD)
+        parser.append(ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc"))
+        var ended = false
+        while let event = try parser.next() {
+            if case .end = event {
+                ended = true
+                #expect(parser.hasUnparsedBytes)
+            }
+        }
+        #expect(ended)
+        var clean = UpstreamResponseParser()
+        clean.requestSent(method: .GET)
+        clean.append(ByteBuffer(string: "HTTP/1.1 204 No Content\r\n\r\n\r\n"))
+        while let event = try clean.next() {
+            if case .end = event { #expect(!clean.hasUnparsedBytes) }
+        }
+    }
+
+    @Test("trailers count against the head limit")
+    func trailerLimit() {
+        let line = "a: " + String(repeating: "b", count: 1000) + "\r\n"
+        let wire = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n" + String(repeating: line, count: 100)
+        #expect(throws: HTTPParserError.self) { try events(wire, step: 4096) }
     }
 }
