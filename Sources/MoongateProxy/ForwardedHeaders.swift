@@ -36,7 +36,17 @@ enum ForwardedHeaders {
         }
     }
 
-    /// The header names listed in `Connection` (lowercased; usually none).
+    /// Whether a message's connection stays open after it (RFC 9112 §9.3): HTTP/1.1
+    /// unless `Connection: close`, HTTP/1.0 only with `Connection: keep-alive`. NIO's
+    /// `isKeepAlive` scans and lowercases the headers again for every response whose
+    /// headers it did not parse itself (a visible cost per request).
+    static func isKeepAlive(_ headers: HTTPHeaders, version: HTTPVersion) -> Bool {
+        let tokens = connectionTokens(headers)
+        if version.major == 1 && version.minor >= 1 { return !tokens.contains { $0.equalsIgnoringASCIICase("close") } }
+        return tokens.contains { $0.equalsIgnoringASCIICase("keep-alive") }
+    }
+
+    /// The tokens listed in `Connection`, as written (usually none).
     private static func connectionTokens(_ headers: HTTPHeaders) -> [Substring] {
         var named: [Substring] = []
         for (name, value) in headers where name.utf8.count == 10 && name.equalsIgnoringASCIICase("connection") {

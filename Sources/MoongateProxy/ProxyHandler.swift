@@ -42,6 +42,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// The upstream request head; its Host is set per try when `hostPerTarget`.
     private var upstreamHead: HTTPRequestHead?
     private var hostPerTarget = false
+    /// The Host `upstreamHead` carries when `hostPerTarget`.
+    private var upstreamHeadHost = ""
     /// The body as sent so far, for retries after a try reached an upstream.
     private var replay = RequestReplay()
     /// The wait before a retry.
@@ -295,6 +297,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         // Each try names its own target as Host, unless the route, the upstream or a
         // plugin fixed it.
         hostPerTarget = fixedHost == nil && headers.first(name: "host") == targetHost
+        upstreamHeadHost = targetHost
         // Framing is the gateway's to set (upstreamRequestHeaders dropped the client's):
         // a client may name Content-Length in Connection, and a body sent up without
         // framing would be read as a second request.
@@ -344,7 +347,11 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// `hostPerTarget`).
     private func currentTryHead() -> HTTPRequestHead? {
         guard let tries, var head = upstreamHead else { return nil }
-        if hostPerTarget { head.headers.replaceOrAdd(name: "host", value: tries.defaultHostHeader) }
+        // The head was built with the first target's Host: copied and changed (its
+        // headers copied) only when a retry went to another target.
+        if hostPerTarget && tries.defaultHostHeader != upstreamHeadHost {
+            head.headers.replaceOrAdd(name: "host", value: tries.defaultHostHeader)
+        }
         return head
     }
 
@@ -707,7 +714,8 @@ final class ProxyHandler: ChannelDuplexHandler {
             if exchange.filtersBody { headers.remove(name: "content-length") }
         }
         let needsClose = clientVersion == .http1_0 && !headers.contains(name: "content-length")
-        guard case .send(let close) = machine.responseHead(upstreamKeepAlive: head.isKeepAlive, needsCloseToDelimit: needsClose)
+        let upstreamKeepAlive = ForwardedHeaders.isKeepAlive(head.headers, version: head.version)
+        guard case .send(let close) = machine.responseHead(upstreamKeepAlive: upstreamKeepAlive, needsCloseToDelimit: needsClose)
         else { return }
         armReadTimer()
         ForwardedHeaders.appendVia(&headers, version: "\(head.version.major).\(head.version.minor)")

@@ -155,6 +155,15 @@ struct ForwardedHeadersTests {
         #expect(namingHost.first(name: "x-forwarded-host") == "a.example")
     }
 
+    @Test("keep-alive: HTTP/1.1 unless Connection says close, HTTP/1.0 only when it says keep-alive")
+    func keepAlive() {
+        #expect(ForwardedHeaders.isKeepAlive(HTTPHeaders(), version: .http1_1))
+        #expect(!ForwardedHeaders.isKeepAlive(HTTPHeaders([("Connection", "foo, Close")]), version: .http1_1))
+        #expect(!ForwardedHeaders.isKeepAlive(HTTPHeaders(), version: .http1_0))
+        #expect(ForwardedHeaders.isKeepAlive(HTTPHeaders([("connection", "Keep-Alive")]), version: .http1_0))
+        #expect(ForwardedHeaders.isKeepAlive(HTTPHeaders([("x-close", "close")]), version: .http1_1))
+    }
+
     @Test("header names compare without regard to ASCII case, and only to ASCII case")
     func caseInsensitive() {
         #expect("Content-Length".equalsIgnoringASCIICase("content-length"))
