@@ -124,6 +124,10 @@ struct HTTPMessageWriter {
     }
 
     private mutating func write(fields: HTTPHeaders) {
+        // One capacity check for the whole block rather than one per string.
+        var size = 0
+        for (name, value) in fields { size += name.utf8.count + value.utf8.count + 4 }
+        pending.reserveCapacity(minimumWritableBytes: size + 2)
         for (name, value) in fields {
             pending.writeString(name)
             pending.writeStaticString(": ")

@@ -1059,9 +1059,12 @@ final class ProxyHandler: ChannelDuplexHandler {
         return out
     }
 
+    /// Path and query of a request target, split at the first "?" (found as a byte:
+    /// Character-wise search was a visible cost per request).
     static func splitTarget(_ uri: String) -> (Substring, String?) {
-        guard let mark = uri.firstIndex(of: "?") else { return (Substring(uri), nil) }
-        return (uri[..<mark], String(uri[uri.index(after: mark)...]))
+        let bytes = uri.utf8
+        guard let mark = bytes.firstIndex(of: UInt8(ascii: "?")) else { return (Substring(uri), nil) }
+        return (uri[..<mark], String(uri[bytes.index(after: mark)...]))
     }
 
     /// `/orders/1` without the prefix `/orders` is `/1`; the bare prefix becomes `/`.
