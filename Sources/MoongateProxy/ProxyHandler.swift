@@ -794,6 +794,9 @@ final class ProxyHandler: ChannelDuplexHandler {
         while plugin === exchange, !exchange.busy, !exchange.pending.isEmpty {
             handleResponsePart(exchange.pending.removeFirst())
         }
+        // Parts that waited for a hook arrived in an upstream read that is over: no
+        // read-complete will flush them (a streaming upstream may be quiet for long).
+        if output.pendingBytes > 0 { emit(flush: true) }
         if plugin === exchange, !exchange.busy, let upstream {
             upstream.handler.setHoldReads(!context.channel.isWritable)
         }
