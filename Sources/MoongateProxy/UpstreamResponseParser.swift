@@ -1,3 +1,4 @@
+import MoongateCore
 import NIOCore
 import NIOHTTP1
 
@@ -303,15 +304,12 @@ struct UpstreamResponseParser {
     private static func addField(_ line: ByteBuffer, to headers: inout HTTPHeaders) throws(HTTPParserError) {
         let field = line.withUnsafeReadableBytes { raw -> (name: String, value: String)? in
             guard let colon = raw.firstIndex(of: UInt8(ascii: ":")), colon > 0 else { return nil }
-            for index in 0..<colon where !HTTPTokenBytes.isTokenByte(raw[index]) { return nil }
+            for index in 0..<colon where !HTTPToken.isTokenByte(raw[index]) { return nil }
             var start = colon + 1
             var end = raw.count
             while start < end, raw[start] == UInt8(ascii: " ") || raw[start] == UInt8(ascii: "\t") { start += 1 }
             while end > start, raw[end - 1] == UInt8(ascii: " ") || raw[end - 1] == UInt8(ascii: "\t") { end -= 1 }
-            for index in start..<end {
-                let byte = raw[index]
-                if (byte < 0x20 && byte != 0x09) || byte == 0x7F { return nil }
-            }
+            for index in start..<end where !HTTPToken.isFieldValueByte(raw[index]) { return nil }
             return (
                 String(decoding: UnsafeRawBufferPointer(rebasing: raw[0..<colon]), as: UTF8.self),
                 String(decoding: UnsafeRawBufferPointer(rebasing: raw[start..<end]), as: UTF8.self)
@@ -342,21 +340,5 @@ struct UpstreamResponseParser {
         }
         guard digits > 0 else { throw HTTPParserError.invalidChunkSize }
         return size
-    }
-}
-
-/// RFC 9110 §5.6.2 token characters, as bytes.
-enum HTTPTokenBytes {
-    static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return true
-        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
-            UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
-            UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
-            return true
-        default:
-            return false
-        }
     }
 }

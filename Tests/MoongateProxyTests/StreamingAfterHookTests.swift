@@ -1,6 +1,5 @@
 import Foundation
 import HTTPTestSupport
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Testing
@@ -22,7 +21,7 @@ import Testing
 
     @Test("the first event of a stream that waited for a preempted header_filter goes out without waiting for the next")
     func firstEventNotHeld() async throws {
-        let origin = try await StreamingOrigin()
+        let origin = try await ScriptedUpstream { StreamingResponder() }
         let yaml = """
             scripts:
               limits: { hook_timeout: 3s, slice: 1ms }
@@ -39,7 +38,9 @@ import Testing
                 let seen = try await StreamReader.firstBytes(port: gateway.port, until: "first-event", group: origin.group)
                 #expect(seen.contains("x-filtered: yes") || seen.contains("X-Filtered: yes"))
                 #expect(seen.contains("first-event"))
-                origin.finish()
+                for connection in origin.connections {
+                    connection.writeAndFlush(ByteBuffer(string: "0\r\n\r\n"), promise: nil)
+                }
             }
         } catch {
             await origin.close()
@@ -49,50 +50,17 @@ import Testing
     }
 }
 
-/// Answers every request with a chunked head and one chunk, and the last chunk only
-/// when `finish` is called.
-final class StreamingOrigin: Sendable {
-    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    private let channel: Channel
-    private let open = NIOLockedValueBox<[Channel]>([])
-    let port: Int
-
-    init() async throws {
-        let open = self.open
-        channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(StreamingResponder(onRequest: { open.withLockedValue { $0.append(channel) } }))
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0).get()
-        port = channel.localAddress!.port!
-    }
-
-    func finish() {
-        for channel in open.withLockedValue({ $0 }) { channel.writeAndFlush(ByteBuffer(string: "0\r\n\r\n"), promise: nil) }
-    }
-
-    func close() async {
-        try? await channel.close()
-        try? await group.shutdownGracefully()
-    }
-}
-
+/// Answers every request with a chunked head and one chunk; the test sends the last
+/// chunk on the connection itself.
 private final class StreamingResponder: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
-    private let onRequest: () -> Void
     private var received = ""
-
-    init(onRequest: @escaping () -> Void) { self.onRequest = onRequest }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         received += String(buffer: unwrapInboundIn(data))
         guard received.contains("\r\n\r\n") else { return }
         received = ""
-        onRequest()
         // Head and first chunk in one write: they arrive in one read at the gateway,
         // so the chunk waits behind the (preempted) header_filter.
         let bytes = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nb\r\nfirst-event\r\n"

@@ -1,8 +1,6 @@
 import HTTPTestSupport
 import MoongateCore
-import NIOConcurrencyHelpers
 import NIOCore
-import NIOPosix
 import Testing
 
 @testable import MoongateProxy
@@ -24,8 +22,8 @@ struct UpstreamWireTests {
         "/fine": ("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfine", false),
     ]
 
-    private func withGateway(_ body: (GatewayHarness, CannedOrigin) async throws -> Void) async throws {
-        let origin = try await CannedOrigin(responses: Self.canned)
+    private func withGateway(_ body: (GatewayHarness, ScriptedUpstream) async throws -> Void) async throws {
+        let origin = try await ScriptedUpstream { CannedResponder(responses: Self.canned) }
         let route = (
             RouteSpec(name: "canned", paths: ["/"]), CompiledRoute(name: "canned", upstreams: [WeightedUpstream(name: "canned", weight: 1)])
         )
@@ -41,7 +39,7 @@ struct UpstreamWireTests {
 
     @Test("a body delimited by the upstream's close reaches an HTTP/1.1 client whole, re-framed")
     func untilClose() async throws {
-        try await withGateway { (gateway: GatewayHarness, _: CannedOrigin) async throws in
+        try await withGateway { (gateway: GatewayHarness, _: ScriptedUpstream) async throws in
             let response = try gateway.client().request("GET", "/until-close")
             #expect(response.status == 200)
             #expect(response.text == "hello, until the close")
@@ -51,7 +49,7 @@ struct UpstreamWireTests {
 
     @Test("Content-Length beside Transfer-Encoding and an unrequested 101 are 502s, nothing of them passed on")
     func refused() async throws {
-        try await withGateway { (gateway: GatewayHarness, _: CannedOrigin) async throws in
+        try await withGateway { (gateway: GatewayHarness, _: ScriptedUpstream) async throws in
             for path in ["/split", "/upgrade"] {
                 let client = try gateway.client()
                 let response = try client.request("GET", path)
@@ -63,7 +61,7 @@ struct UpstreamWireTests {
 
     @Test("an upstream that sends more than the response is not asked again on that connection")
     func extraBytes() async throws {
-        try await withGateway { (gateway: GatewayHarness, origin: CannedOrigin) async throws in
+        try await withGateway { (gateway: GatewayHarness, origin: ScriptedUpstream) async throws in
             let client = try gateway.client()
             let first = try client.request("GET", "/extra")
             #expect(first.status == 200)
@@ -72,41 +70,13 @@ struct UpstreamWireTests {
             #expect(second.status == 200)
             #expect(second.text == "fine")
             #expect(second.header("x-injected") == nil)
-            #expect(origin.connections == 2)
+            #expect(origin.connections.count == 2)
         }
     }
 }
 
 /// Answers each request head with the canned bytes for its path (then closes when
-/// told to); counts connections.
-final class CannedOrigin: Sendable {
-    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    private let channel: Channel
-    private let accepted = NIOLockedValueBox(0)
-    let port: Int
-
-    var connections: Int { accepted.withLockedValue { $0 } }
-
-    init(responses: [String: (bytes: String, close: Bool)]) async throws {
-        let accepted = self.accepted
-        channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                accepted.withLockedValue { $0 += 1 }
-                return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(CannedResponder(responses: responses))
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0).get()
-        port = channel.localAddress!.port!
-    }
-
-    func close() async {
-        try? await channel.close()
-        try? await group.shutdownGracefully()
-    }
-}
-
+/// told to).
 private final class CannedResponder: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer

@@ -1,4 +1,5 @@
 import LuaKit
+import MoongateCore
 import NIOCore
 
 /// `gate.http.request`, `gate.sleep` and the Swift half of `gate.timer.at`: the
@@ -15,12 +16,12 @@ enum PDKAsync {
                 return .error("bad argument #1 to 'gate.http.request' (table with a url expected)")
             }
             let method = (options["method"]?.stringValue ?? "GET").uppercased()
-            guard HTTPTokenCheck.isToken(method) else { return call.return(.nil, .string("invalid method '\(method)'")) }
+            guard HTTPToken.isValid(method) else { return call.return(.nil, .string("invalid method '\(method)'")) }
             var headers: [(String, String)] = []
             if case .map(let entries)? = options["headers"] {
                 for (key, value) in entries {
-                    guard let name = key.stringValue, HTTPTokenCheck.isToken(name), let values = PDKHeaders.values(value),
-                        values.allSatisfy(HTTPTokenCheck.isFieldValue)
+                    guard let name = key.stringValue, HTTPToken.isValid(name), let values = PDKHeaders.values(value),
+                        values.allSatisfy(HTTPToken.isFieldValue)
                     else { return call.return(.nil, .string("invalid header \(key.stringValue.map { "'\($0)'" } ?? "name")")) }
                     headers += values.map { (name, $0) }
                 }

@@ -1,4 +1,5 @@
 import LuaKit
+import MoongateCore
 
 /// `gate.response`: the response the client gets. `exit` short-circuits the request
 /// (the remaining rewrite/access hooks and the upstream are skipped); header changes
@@ -32,8 +33,8 @@ enum PDKResponse {
                     return call.argumentError(3, "gate.response.exit", expected: "table of headers")
                 }
                 for (key, value) in entries.sorted(by: { ($0.key.stringValue ?? "") < ($1.key.stringValue ?? "") }) {
-                    guard let name = key.stringValue, HTTPTokenCheck.isToken(name), let values = PDKHeaders.values(value),
-                        values.allSatisfy(HTTPTokenCheck.isFieldValue)
+                    guard let name = key.stringValue, HTTPToken.isValid(name), let values = PDKHeaders.values(value),
+                        values.allSatisfy(HTTPToken.isFieldValue)
                     else { return .error("gate.response.exit: invalid header \(key.stringValue.map { "'\($0)'" } ?? "name")") }
                     headers.removeAll { $0.0.lowercased() == name.lowercased() }
                     headers += values.map { (name, $0) }
@@ -58,10 +59,10 @@ enum PDKResponse {
         ] as [(String, (String, String) -> HeaderEdit)] {
             let name = "gate.response.\(function)"
             pdk.registerRequest(name, [.rewrite, .access, .headerFilter]) { call, request in
-                guard let header = call.text(1), HTTPTokenCheck.isToken(header) else {
+                guard let header = call.text(1), HTTPToken.isValid(header) else {
                     return call.argumentError(1, name, expected: "header name")
                 }
-                guard let value = call.text(2), HTTPTokenCheck.isFieldValue(value) else {
+                guard let value = call.text(2), HTTPToken.isFieldValue(value) else {
                     return call.argumentError(2, name, expected: "header value without CR/LF")
                 }
                 request.editResponse(make(header, value))

@@ -1,4 +1,5 @@
 import LuaKit
+import MoongateCore
 
 /// `gate.service`, `gate.service.request` and `gate.service.response`: routing
 /// decisions, the request as it goes upstream, and the upstream's answer.
@@ -50,7 +51,7 @@ enum PDKService {
     private static func registerRequest(_ pdk: PDKRegistrar) {
         let phases = PDKPhases.beforeUpstream
         pdk.registerRequest("gate.service.request.set_method", phases) { call, request in
-            guard let method = call.text(1), HTTPTokenCheck.isToken(method) else {
+            guard let method = call.text(1), HTTPToken.isValid(method) else {
                 return call.argumentError(1, "gate.service.request.set_method", expected: "method name")
             }
             request.upstreamMethod = method.uppercased()
@@ -82,10 +83,10 @@ enum PDKService {
         ] as [(String, (String, String) -> HeaderEdit)] {
             let name = "gate.service.request.\(function)"
             pdk.registerRequest(name, phases) { call, request in
-                guard let header = call.text(1), HTTPTokenCheck.isToken(header) else {
+                guard let header = call.text(1), HTTPToken.isValid(header) else {
                     return call.argumentError(1, name, expected: "header name")
                 }
-                guard let value = call.text(2), HTTPTokenCheck.isFieldValue(value) else {
+                guard let value = call.text(2), HTTPToken.isFieldValue(value) else {
                     return call.argumentError(2, name, expected: "header value without CR/LF")
                 }
                 request.upstreamHeaderEdits.append(make(header, value))
@@ -105,8 +106,8 @@ enum PDKService {
             }
             var edits: [HeaderEdit] = []
             for (key, value) in entries.sorted(by: { ($0.key.stringValue ?? "") < ($1.key.stringValue ?? "") }) {
-                guard let name = key.stringValue, HTTPTokenCheck.isToken(name), let values = PDKHeaders.values(value),
-                    values.allSatisfy(HTTPTokenCheck.isFieldValue)
+                guard let name = key.stringValue, HTTPToken.isValid(name), let values = PDKHeaders.values(value),
+                    values.allSatisfy(HTTPToken.isFieldValue)
                 else {
                     return .error("gate.service.request.set_headers: invalid header \(key.stringValue.map { "'\($0)'" } ?? "name")")
                 }
@@ -138,24 +139,5 @@ enum PDKService {
         pdk.registerRequest("gate.service.response.get_headers", .response) { call, request in
             call.return(request.serviceResponse.map { PDKHeaders.table($0.headers) } ?? .map([:]))
         }
-    }
-}
-
-/// RFC 9110 token and field-value checks: a plugin cannot inject a second header or
-/// request through a name or value.
-enum HTTPTokenCheck {
-    static func isToken(_ text: String) -> Bool {
-        !text.isEmpty
-            && text.utf8.allSatisfy { byte in
-                switch byte {
-                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                    return true
-                default: return "!#$%&'*+-.^_`|~".utf8.contains(byte)
-                }
-            }
-    }
-
-    static func isFieldValue(_ text: String) -> Bool {
-        text.utf8.allSatisfy { $0 >= 0x20 && $0 != 0x7F || $0 == 0x09 }
     }
 }
