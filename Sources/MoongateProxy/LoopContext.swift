@@ -9,6 +9,7 @@ import NIOCore
 /// directory, read once per generation).
 final class LoopContext {
     let pool: UpstreamPool
+    let flushes: TickFlushes
     private let upstreams: UpstreamDirectory
     /// The directory's upstreams as of `runtimesGeneration` (reloads apply to the
     /// directory before they publish, so a generation's upstreams are all there).
@@ -24,7 +25,8 @@ final class LoopContext {
     private let sliceRequeue: SliceRequeue
 
     init(eventLoop: EventLoop, plugins: PluginServices, upstreams: UpstreamDirectory) {
-        pool = UpstreamPool(eventLoop: eventLoop)
+        flushes = TickFlushes(eventLoop: eventLoop)
+        pool = UpstreamPool(eventLoop: eventLoop, flushes: flushes)
         self.upstreams = upstreams
         pluginEnvironment = PluginVMEnvironment(eventLoop: eventLoop, services: plugins, http: PDKHTTPClient())
         let requeue = SliceRequeue(eventLoop: eventLoop)

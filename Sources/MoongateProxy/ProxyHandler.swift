@@ -12,7 +12,7 @@ import NIOHTTP1
 /// back. Both directions stream with backpressure: reads on one side are held while
 /// the other side's channel is not writable. What happens next at each event is
 /// decided by `ExchangeStateMachine`; this handler performs its actions.
-final class ProxyHandler: ChannelDuplexHandler {
+final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
     typealias InboundIn = HTTPServerRequestPart
     /// Responses are encoded here (`output`), not by NIO's encoder.
     typealias OutboundIn = ByteBuffer
@@ -891,10 +891,17 @@ final class ProxyHandler: ChannelDuplexHandler {
         context.writeAndFlush(wrapOutboundOut(bytes)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
-    /// Hands the encoded response bytes to the channel, and flushes when asked.
+    /// Hands the encoded response bytes to the channel; when asked to flush, they go
+    /// out at the end of the tick.
     private func emit(flush: Bool) {
         if let bytes = output.takePending() { context.write(wrapOutboundOut(bytes), promise: nil) }
-        if flush { context.flush() }
+        if flush { loop.flushes.flushAtEndOfTick(self) }
+    }
+
+    var flushQueued = false
+
+    func flushNow() {
+        context.flush()
     }
 
     /// The exchange is over and the connection waits for the next request.

@@ -6,7 +6,7 @@ import NIOHTTP1
 /// are encoded by `UpstreamRequestWriter`, responses parsed by `UpstreamResponseParser`,
 /// no NIO codec in between). Holds reads while the client cannot take more
 /// (backpressure).
-final class UpstreamHandler: ChannelDuplexHandler {
+final class UpstreamHandler: ChannelDuplexHandler, TickFlushable {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -21,8 +21,12 @@ final class UpstreamHandler: ChannelDuplexHandler {
     /// False once the upstream sent bytes beyond a response (checked by the pool).
     private(set) var isReusable = true
 
-    init(allocator: ByteBufferAllocator) {
+    private let flushes: TickFlushes
+    var flushQueued = false
+
+    init(allocator: ByteBufferAllocator, flushes: TickFlushes) {
         self.writer = UpstreamRequestWriter(allocator: allocator)
+        self.flushes = flushes
     }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
@@ -46,10 +50,15 @@ final class UpstreamHandler: ChannelDuplexHandler {
         }
     }
 
+    /// Hands the encoded bytes to the channel; they go out at the end of the tick.
     func flush() {
         guard let context else { return }
         if let bytes = writer.takePending() { context.write(wrapOutboundOut(bytes), promise: nil) }
-        context.flush()
+        flushes.flushAtEndOfTick(self)
+    }
+
+    func flushNow() {
+        context?.flush()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

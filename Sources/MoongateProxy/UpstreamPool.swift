@@ -48,8 +48,12 @@ final class UpstreamPool {
         }
     }
 
-    init(eventLoop: EventLoop) {
+    /// Where the connections' flushes wait for the end of the tick.
+    let flushes: TickFlushes
+
+    init(eventLoop: EventLoop, flushes: TickFlushes) {
         self.eventLoop = eventLoop
+        self.flushes = flushes
     }
 
     /// An idle connection to `address` for `upstream`, or a new one (always a new one
@@ -106,6 +110,8 @@ final class UpstreamPool {
             slot.release()
             return eventLoop.makeFailedFuture(UpstreamConnectError.invalidAddress(key.address))
         }
+        // The channel is this loop's: its initializer runs here.
+        let flushes = NIOLoopBound(flushes, eventLoop: eventLoop)
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(TimeAmount(connectTimeout))
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -113,7 +119,7 @@ final class UpstreamPool {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     // One handler: it encodes requests and parses responses itself.
-                    try channel.pipeline.syncOperations.addHandler(UpstreamHandler(allocator: channel.allocator))
+                    try channel.pipeline.syncOperations.addHandler(UpstreamHandler(allocator: channel.allocator, flushes: flushes.value))
                 }
             }
         return bootstrap.connect(host: host, port: port).assumeIsolated().flatMapErrorThrowing { error in

@@ -39,6 +39,8 @@ struct ProxyHandlerEmbeddedTests {
     /// The handler writes wire bytes (its own response encoder): read them all and
     /// split status line, headers and body.
     func readResponse(_ channel: EmbeddedChannel) throws -> (HTTPResponseHead, String) {
+        // Flushes wait for the end of the loop's tick (TickFlushes): run it.
+        channel.embeddedEventLoop.run()
         var wire = ""
         while let buffer = try channel.readOutbound(as: ByteBuffer.self) { wire += String(buffer: buffer) }
         guard let split = wire.range(of: "\r\n\r\n") else { throw EmbeddedTestError.noHead }

@@ -1,0 +1,53 @@
+import NIOEmbedded
+import Testing
+
+@testable import MoongateProxy
+
+@Suite("Flushes at the end of the tick")
+struct TickFlushesTests {
+    final class Recorder: TickFlushable {
+        var flushQueued = false
+        var flushes = 0
+        var onFlush: (() -> Void)?
+        func flushNow() {
+            flushes += 1
+            onFlush?()
+        }
+    }
+
+    @Test("a handler asking several times in a tick is flushed once, when the tick's tasks run")
+    func oncePerTick() {
+        let loop = EmbeddedEventLoop()
+        let flushes = TickFlushes(eventLoop: loop)
+        let a = Recorder()
+        let b = Recorder()
+        flushes.flushAtEndOfTick(a)
+        flushes.flushAtEndOfTick(b)
+        flushes.flushAtEndOfTick(a)
+        #expect(a.flushes == 0 && b.flushes == 0)
+        loop.run()
+        #expect(a.flushes == 1 && b.flushes == 1)
+        loop.run()
+        #expect(a.flushes == 1 && b.flushes == 1)
+        // The next tick flushes again.
+        flushes.flushAtEndOfTick(a)
+        loop.run()
+        #expect(a.flushes == 2 && b.flushes == 1)
+    }
+
+    @Test("a flush asked for while the batch is flushed goes out in a later task")
+    func askedDuringTheBatch() {
+        let loop = EmbeddedEventLoop()
+        let flushes = TickFlushes(eventLoop: loop)
+        let a = Recorder()
+        let b = Recorder()
+        a.onFlush = { flushes.flushAtEndOfTick(b) }
+        flushes.flushAtEndOfTick(a)
+        loop.run()
+        #expect(a.flushes == 1 && b.flushes == 1)
+        // b is no longer queued: it can ask again.
+        flushes.flushAtEndOfTick(b)
+        loop.run()
+        #expect(b.flushes == 2)
+    }
+}
