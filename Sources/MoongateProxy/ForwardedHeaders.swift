@@ -13,12 +13,13 @@ enum ForwardedHeaders {
     static func removeHopByHop(_ headers: inout HTTPHeaders) {
         let named = connectionTokens(headers)
         guard headers.contains(where: { isHopByHop($0.name) || isNamed($0.name, in: named) }) else { return }
-        var kept = HTTPHeaders()
+        // Built as an array: HTTPHeaders.add scans every name it is given again.
+        var kept: [(String, String)] = []
         kept.reserveCapacity(headers.count)
         for (name, value) in headers where !isHopByHop(name) && !isNamed(name, in: named) {
-            kept.add(name: name, value: value)
+            kept.append((name, value))
         }
-        headers = kept
+        headers = HTTPHeaders(kept)
     }
 
     /// Hop-by-hop by RFC 9110 §7.6.1, plus the proxy's own credentials (consumed here,
@@ -84,7 +85,8 @@ enum ForwardedHeaders {
         from client: HTTPHeaders, clientIP: String?, peerIsTrusted: Bool, host: String, scheme: String
     ) -> HTTPHeaders {
         let named = connectionTokens(client)
-        var headers = HTTPHeaders()
+        // Built as an array: HTTPHeaders.add scans every name it is given again.
+        var headers: [(String, String)] = []
         headers.reserveCapacity(client.count + 5)
         var clientHost: String?
         var forwardedFor: String?
@@ -115,19 +117,19 @@ enum ForwardedHeaders {
                 if forwardedHost == nil { forwardedHost = value }
                 continue
             default:
-                headers.add(name: name, value: value)
+                headers.append((name, value))
             }
         }
         if let clientIP {
-            headers.add(name: "x-forwarded-for", value: forwardedFor.map { "\($0), \(clientIP)" } ?? clientIP)
+            headers.append(("x-forwarded-for", forwardedFor.map { "\($0), \(clientIP)" } ?? clientIP))
         } else if let forwardedFor {
-            headers.add(name: "x-forwarded-for", value: forwardedFor)
+            headers.append(("x-forwarded-for", forwardedFor))
         }
-        headers.add(name: "x-forwarded-proto", value: peerIsTrusted ? forwardedProto ?? scheme : scheme)
-        headers.add(name: "x-forwarded-host", value: peerIsTrusted ? forwardedHost ?? clientHost ?? "" : clientHost ?? "")
-        headers.add(name: "via", value: via.map { "\($0), 1.1 moongate" } ?? "1.1 moongate")
-        headers.add(name: "host", value: host)
-        return headers
+        headers.append(("x-forwarded-proto", peerIsTrusted ? forwardedProto ?? scheme : scheme))
+        headers.append(("x-forwarded-host", peerIsTrusted ? forwardedHost ?? clientHost ?? "" : clientHost ?? ""))
+        headers.append(("via", via.map { "\($0), 1.1 moongate" } ?? "1.1 moongate"))
+        headers.append(("host", host))
+        return HTTPHeaders(headers)
     }
 
     static func appendVia(_ headers: inout HTTPHeaders, version: String) {
@@ -143,10 +145,22 @@ extension StringProtocol {
     func equalsIgnoringASCIICase<Other: StringProtocol>(_ other: Other) -> Bool {
         let a = utf8, b = other.utf8
         guard a.count == b.count else { return false }
-        for (x, y) in zip(a, b) where x != y {
-            guard (x | 0x20) == (y | 0x20), (x | 0x20) >= UInt8(ascii: "a"), (x | 0x20) <= UInt8(ascii: "z") else { return false }
+        // Native strings are contiguous: compared through pointers (zipping the two
+        // UTF-8 views showed in profiles).
+        let compared = a.withContiguousStorageIfAvailable { x in
+            b.withContiguousStorageIfAvailable { y in
+                for index in 0..<x.count where !Self.sameIgnoringASCIICase(x[index], y[index]) { return false }
+                return true
+            }
         }
+        if let compared, let result = compared { return result }
+        for (x, y) in zip(a, b) where !Self.sameIgnoringASCIICase(x, y) { return false }
         return true
+    }
+
+    @inline(__always)
+    private static func sameIgnoringASCIICase(_ x: UInt8, _ y: UInt8) -> Bool {
+        x == y || ((x | 0x20) == (y | 0x20) && (x | 0x20) >= UInt8(ascii: "a") && (x | 0x20) <= UInt8(ascii: "z"))
     }
 }
 

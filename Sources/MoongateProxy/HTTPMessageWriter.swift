@@ -30,29 +30,32 @@ struct HTTPMessageWriter {
 
     /// Starts a response: its status line.
     mutating func writeStatusLine(version: HTTPVersion, status: HTTPResponseStatus) {
-        pending.reserveCapacity(minimumWritableBytes: 256)
-        if version == .http1_1 {
-            pending.writeStaticString("HTTP/1.1 ")
-        } else {
-            pending.writeStaticString("HTTP/")
-            writeDecimal(version.major)
-            pending.writeStaticString(".")
-            writeDecimal(version.minor)
-            pending.writeStaticString(" ")
+        pending.reserveCapacity(minimumWritableBytes: 256)  // usually the whole head
+        let reason = status.reasonPhrase
+        // "HTTP/M.m NNN reason\r\n": room for the longest numbers each part can hold.
+        pending.writeWithUnsafeMutableBytes(minimumWritableBytes: reason.utf8.count + 48) { out in
+            var at = Self.copy("HTTP/", into: out, at: 0)
+            at = Self.copyDecimal(version.major, into: out, at: at)
+            out[at] = UInt8(ascii: ".")
+            at = Self.copyDecimal(version.minor, into: out, at: at + 1)
+            out[at] = UInt8(ascii: " ")
+            at = Self.copyDecimal(Int(status.code), into: out, at: at + 1)
+            out[at] = UInt8(ascii: " ")
+            at = Self.copy(reason, into: out, at: at + 1)
+            return Self.copyCRLF(into: out, at: at)
         }
-        writeDecimal(Int(status.code))
-        pending.writeStaticString(" ")
-        pending.writeString(status.reasonPhrase)
-        pending.writeStaticString("\r\n")
     }
 
     /// Starts an HTTP/1.1 request: its request line.
     mutating func writeRequestLine(method: HTTPMethod, uri: String) {
-        pending.reserveCapacity(minimumWritableBytes: 256)
-        pending.writeString(method.rawValue)
-        pending.writeStaticString(" ")
-        pending.writeString(uri)
-        pending.writeStaticString(" HTTP/1.1\r\n")
+        pending.reserveCapacity(minimumWritableBytes: 256)  // usually the whole head
+        let name = method.rawValue
+        pending.writeWithUnsafeMutableBytes(minimumWritableBytes: name.utf8.count + uri.utf8.count + 11) { out in
+            var at = Self.copy(name, into: out, at: 0)
+            out[at] = UInt8(ascii: " ")
+            at = Self.copy(uri, into: out, at: at + 1)
+            return Self.copy(" HTTP/1.1\r\n", into: out, at: at)
+        }
     }
 
     /// Ends a message's head (after its start line): the header fields, the blank line.
@@ -60,7 +63,6 @@ struct HTTPMessageWriter {
     /// for this message is dropped (a response to HEAD, a 204).
     mutating func writeHeaders(_ headers: HTTPHeaders, chunked: Bool, dropsBody: Bool) {
         write(fields: headers)
-        pending.writeStaticString("\r\n")
         self.isChunked = chunked && !dropsBody
         self.dropsBody = dropsBody
     }
@@ -93,8 +95,7 @@ struct HTTPMessageWriter {
     mutating func end(_ trailers: HTTPHeaders?) {
         if isChunked {
             pending.writeStaticString("0\r\n")
-            if let trailers { write(fields: trailers) }
-            pending.writeStaticString("\r\n")
+            write(fields: trailers ?? HTTPHeaders())
         }
         isChunked = false
         dropsBody = false
@@ -108,31 +109,62 @@ struct HTTPMessageWriter {
         return bytes
     }
 
-    /// A small non-negative number in decimal, without making a String.
-    private mutating func writeDecimal(_ value: Int) {
-        if value < 10 {
-            pending.writeInteger(UInt8(ascii: "0") + UInt8(value))
-        } else {
-            writeDecimal(value / 10)
-            pending.writeInteger(UInt8(ascii: "0") + UInt8(value % 10))
-        }
-    }
-
     private mutating func writeChunkSize(_ count: Int) {
         pending.writeString(String(count, radix: 16))
         pending.writeStaticString("\r\n")
     }
 
+    /// The header fields and the blank line after them, copied in one go (one
+    /// capacity check and one exclusive access to the buffer, rather than four string
+    /// writes per field).
     private mutating func write(fields: HTTPHeaders) {
-        // One capacity check for the whole block rather than one per string.
-        var size = 0
+        var size = 2
         for (name, value) in fields { size += name.utf8.count + value.utf8.count + 4 }
-        pending.reserveCapacity(minimumWritableBytes: size + 2)
-        for (name, value) in fields {
-            pending.writeString(name)
-            pending.writeStaticString(": ")
-            pending.writeString(value)
-            pending.writeStaticString("\r\n")
+        pending.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { out in
+            var at = 0
+            for (name, value) in fields {
+                at = Self.copy(name, into: out, at: at)
+                out[at] = UInt8(ascii: ":")
+                out[at + 1] = UInt8(ascii: " ")
+                at = Self.copy(value, into: out, at: at + 2)
+                at = Self.copyCRLF(into: out, at: at)
+            }
+            return Self.copyCRLF(into: out, at: at)
         }
+    }
+
+    /// Copies `string`'s UTF-8 to `out` at `offset`; returns the offset after it. The
+    /// caller has made room.
+    @inline(__always)
+    private static func copy(_ string: String, into out: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
+        var string = string
+        return string.withUTF8 { utf8 in
+            guard let source = utf8.baseAddress, !utf8.isEmpty else { return offset }
+            (out.baseAddress! + offset).copyMemory(from: source, byteCount: utf8.count)
+            return offset + utf8.count
+        }
+    }
+
+    @inline(__always)
+    private static func copyCRLF(into out: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
+        out[offset] = UInt8(ascii: "\r")
+        out[offset + 1] = UInt8(ascii: "\n")
+        return offset + 2
+    }
+
+    /// A non-negative number (at most 20 digits) in decimal, without making a String.
+    private static func copyDecimal(_ value: Int, into out: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
+        var digits = 1
+        var rest = value / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        var remaining = value
+        for position in stride(from: offset + digits - 1, through: offset, by: -1) {
+            out[position] = UInt8(ascii: "0") + UInt8(remaining % 10)
+            remaining /= 10
+        }
+        return offset + digits
     }
 }

@@ -198,10 +198,8 @@ struct UpstreamResponseParser {
         var head = bytes.readSlice(length: end)!
         guard var statusLine = try Self.readLine(&head, limit: end) else { throw HTTPParserError.invalidStatus }
         let (version, status) = try Self.statusLine(&statusLine)
-        var headers = HTTPHeaders()
-        while let line = try Self.readLine(&head, limit: end), line.readableBytes > 0 {
-            try Self.addField(line, to: &headers)
-        }
+        var fields = HeadFields()
+        if let error = head.withUnsafeReadableBytes({ Self.parseFields($0, into: &fields) }) { throw error }
         let code = status.code
         if code >= 100 && code < 200 && code != 101 { return nil }  // interim: dropped
         guard !requestMethods.isEmpty else { throw HTTPParserError.invalidInternalState }
@@ -209,36 +207,76 @@ struct UpstreamResponseParser {
         // The gateway never asks for an upgrade (Upgrade is hop-by-hop): a 101 is a
         // broken upstream, and nothing after it would be HTTP.
         guard code != 101 else { throw HTTPParserError.invalidStatus }
-        try frame(method: method, code: code, headers: &headers)
-        return .head(HTTPResponseHead(version: version, status: status, headers: headers))
+        try frame(method: method, code: code, fields: &fields)
+        return .head(HTTPResponseHead(version: version, status: status, headers: HTTPHeaders(fields.list)))
+    }
+
+    /// A head's fields, and the values of the two that frame its body (noted while
+    /// parsing, so that framing does not scan the fields again).
+    private struct HeadFields {
+        /// Built as an array: HTTPHeaders.add scans every name it is given again.
+        var list: [(String, String)] = []
+        var contentLengths: [String] = []
+        var transferEncodings: [String] = []
+    }
+
+    /// The field lines after the status line, through the blank line that ends the
+    /// head, in one pass over the bytes.
+    private static func parseFields(_ raw: UnsafeRawBufferPointer, into fields: inout HeadFields) -> HTTPParserError? {
+        var lineStart = 0
+        while let newline = raw[lineStart...].firstIndex(of: UInt8(ascii: "\n")) {
+            var lineEnd = newline
+            if lineEnd > lineStart, raw[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
+            if lineEnd == lineStart { return nil }  // the blank line
+            guard let (name, value) = field(UnsafeRawBufferPointer(rebasing: raw[lineStart..<lineEnd])) else {
+                return .invalidHeaderToken
+            }
+            switch name.utf8.count {
+            case 14 where name.equalsIgnoringASCIICase("content-length"): fields.contentLengths.append(value)
+            case 17 where name.equalsIgnoringASCIICase("transfer-encoding"): fields.transferEncodings.append(value)
+            default: break
+            }
+            fields.list.append((name, value))
+            lineStart = newline + 1
+        }
+        return .invalidEOFState  // unreachable: `headEnd` found the blank line
     }
 
     /// Sets the state for the body that follows a head (RFC 9112 §6.3), normalising a
     /// repeated Content-Length to one value.
-    private mutating func frame(method: HTTPMethod, code: UInt, headers: inout HTTPHeaders) throws(HTTPParserError) {
+    private mutating func frame(method: HTTPMethod, code: UInt, fields: inout HeadFields) throws(HTTPParserError) {
         if method == .HEAD || method == .CONNECT || code == 204 || code == 304 {
             endQueued = true
             return
         }
-        let codings = headers[canonicalForm: "transfer-encoding"]
-        let lengths = headers[canonicalForm: "content-length"]
         // Both: a response splitting attempt or a broken upstream (RFC 9112 §6.3 says
         // to treat it as an error); passing it on would let its Content-Length frame
         // a different body at the client.
-        guard codings.isEmpty || lengths.isEmpty else { throw HTTPParserError.unexpectedContentLength }
-        if !codings.isEmpty {
-            state = codings.last.map { $0.lowercased() == "chunked" } == true ? .chunkSize : .untilClose
+        guard fields.transferEncodings.isEmpty || fields.contentLengths.isEmpty else {
+            throw HTTPParserError.unexpectedContentLength
+        }
+        if let codings = fields.transferEncodings.last {
+            let last = codings.split(separator: ",").last.map { $0.trimmingSpaces() }
+            state = last.map { $0.equalsIgnoringASCIICase("chunked") } == true ? .chunkSize : .untilClose
             return
         }
-        guard let first = lengths.first else {
+        guard !fields.contentLengths.isEmpty else {
             state = .untilClose
             return
         }
+        // Usually one field with one value; "5, 5" or repeated equal fields are one length.
+        let lengths = fields.contentLengths.count == 1 && !fields.contentLengths[0].utf8.contains(UInt8(ascii: ","))
+            ? [Substring(fields.contentLengths[0])]
+            : fields.contentLengths.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingSpaces() } }
+        let first = lengths[0]
         guard lengths.allSatisfy({ $0 == first }), !first.isEmpty, first.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
             let length = Int(first)
         else { throw HTTPParserError.unexpectedContentLength }
-        // "5, 5" or two equal fields: passed on as one value (clients refuse lists).
-        if lengths.count > 1 { headers.replaceOrAdd(name: "content-length", value: String(length)) }
+        // Passed on as one value (clients refuse lists).
+        if lengths.count > 1 {
+            fields.list.removeAll { $0.0.utf8.count == 14 && $0.0.equalsIgnoringASCIICase("content-length") }
+            fields.list.append(("content-length", String(length)))
+        }
         if length == 0 {
             endQueued = true
         } else {
@@ -302,21 +340,23 @@ struct UpstreamResponseParser {
     /// token before its colon). Scanned through a raw pointer: this runs for every
     /// header of every response.
     private static func addField(_ line: ByteBuffer, to headers: inout HTTPHeaders) throws(HTTPParserError) {
-        let field = line.withUnsafeReadableBytes { raw -> (name: String, value: String)? in
-            guard let colon = raw.firstIndex(of: UInt8(ascii: ":")), colon > 0 else { return nil }
-            for index in 0..<colon where !HTTPToken.isTokenByte(raw[index]) { return nil }
-            var start = colon + 1
-            var end = raw.count
-            while start < end, raw[start] == UInt8(ascii: " ") || raw[start] == UInt8(ascii: "\t") { start += 1 }
-            while end > start, raw[end - 1] == UInt8(ascii: " ") || raw[end - 1] == UInt8(ascii: "\t") { end -= 1 }
-            for index in start..<end where !HTTPToken.isFieldValueByte(raw[index]) { return nil }
-            return (
-                String(decoding: UnsafeRawBufferPointer(rebasing: raw[0..<colon]), as: UTF8.self),
-                String(decoding: UnsafeRawBufferPointer(rebasing: raw[start..<end]), as: UTF8.self)
-            )
-        }
-        guard let field else { throw HTTPParserError.invalidHeaderToken }
-        headers.add(name: field.name, value: field.value)
+        guard let (name, value) = line.withUnsafeReadableBytes({ field($0) }) else { throw HTTPParserError.invalidHeaderToken }
+        headers.add(name: name, value: value)
+    }
+
+    /// One field line (without its line ending), nil when malformed.
+    private static func field(_ raw: UnsafeRawBufferPointer) -> (name: String, value: String)? {
+        guard let colon = raw.firstIndex(of: UInt8(ascii: ":")), colon > 0 else { return nil }
+        for index in 0..<colon where !HTTPToken.isTokenByte(raw[index]) { return nil }
+        var start = colon + 1
+        var end = raw.count
+        while start < end, raw[start] == UInt8(ascii: " ") || raw[start] == UInt8(ascii: "\t") { start += 1 }
+        while end > start, raw[end - 1] == UInt8(ascii: " ") || raw[end - 1] == UInt8(ascii: "\t") { end -= 1 }
+        for index in start..<end where !HTTPToken.isFieldValueByte(raw[index]) { return nil }
+        return (
+            String(decoding: UnsafeRawBufferPointer(rebasing: raw[0..<colon]), as: UTF8.self),
+            String(decoding: UnsafeRawBufferPointer(rebasing: raw[start..<end]), as: UTF8.self)
+        )
     }
 
     /// A chunk-size line: hex digits, then optional extensions after ';'.

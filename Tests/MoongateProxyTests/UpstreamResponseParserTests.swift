@@ -70,6 +70,10 @@ struct UpstreamResponseParserTests {
         #expect(try events("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nzz", close: true) == [
             "head 200 1 Transfer-Encoding=gzip", "body zz", "end",
         ])
+        // The last coding of the last field decides, whatever its case.
+        #expect(try events("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n2\r\nzz\r\n0\r\n\r\n") == [
+            "head 200 1 Transfer-Encoding=gzip, Chunked", "body zz", "end",
+        ])
     }
 
     @Test("a response cut short by the close is an error")
@@ -86,6 +90,7 @@ struct UpstreamResponseParserTests {
             "HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n", "HTTP/1.1 200 OK\r\nA: x\r\n folded\r\n\r\n", "HTTP/1.1 200 OK\r\nA: x\u{1}y\r\n\r\n",
             "HTTP/1.1 200 OK\r\n: x\r\n\r\n", "HTTP/1.1 200 OK\r\nA: x\ry\r\n\r\n",
             "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 1,\r\n\r\nx",
             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nab\r\n",
             // Response splitting: a Content-Length beside Transfer-Encoding would frame another body at the client.
             "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n2B\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nEVIL!\r\n0\r\n\r\n",
