@@ -1,3 +1,4 @@
+import MoongateCore
 import NIOHTTP1
 
 /// A change a plugin asked for on a set of headers, kept until the headers exist
@@ -8,8 +9,42 @@ public enum HeaderEdit: Sendable, Equatable {
     case add(String, String)
     case clear(String)
 
+    /// Applies `edits` in order, with one pass over `headers` whatever their number
+    /// (an authentication plugin's request makes six: applied one by one, each was a
+    /// scan of every header). Same result as one by one: a field a `set` or `clear`
+    /// names goes; the fields set or added after its last `set` or `clear` are
+    /// appended, in the order they were asked for.
     public static func apply(_ edits: [HeaderEdit], to headers: inout HTTPHeaders) {
-        for edit in edits { edit.apply(to: &headers) }
+        guard edits.count > 1 else {
+            edits.first?.apply(to: &headers)
+            return
+        }
+        var removed: [String] = []
+        var added: [(String, String)] = []
+        for edit in edits {
+            switch edit {
+            case .set(let name, let value):
+                replace(name, removed: &removed, added: &added)
+                added.append((name, value))
+            case .add(let name, let value):
+                added.append((name, value))
+            case .clear(let name):
+                replace(name, removed: &removed, added: &added)
+            }
+        }
+        var result: [(String, String)] = []
+        result.reserveCapacity(headers.count + added.count)
+        for (name, value) in headers where !removed.contains(where: { $0.equalsIgnoringASCIICase(name) }) {
+            result.append((name, value))
+        }
+        result += added
+        headers = HTTPHeaders(result)
+    }
+
+    /// `name`'s incoming fields go, and so do the ones edits added before.
+    private static func replace(_ name: String, removed: inout [String], added: inout [(String, String)]) {
+        if !removed.contains(where: { $0.equalsIgnoringASCIICase(name) }) { removed.append(name) }
+        added.removeAll { $0.0.equalsIgnoringASCIICase(name) }
     }
 
     public func apply(to headers: inout HTTPHeaders) {
