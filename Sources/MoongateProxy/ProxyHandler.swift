@@ -235,6 +235,10 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
 
     /// Sends the request to its upstream: the target, the upstream head (with what
     /// plugins changed), then a leased connection.
+    /// Request fields a plugin cannot set for the upstream: the gateway frames the
+    /// body and answers `Expect` itself.
+    private static let gatewayOwnedRequestFields: [HeaderEdit] = [.clear("content-length"), .clear("transfer-encoding"), .clear("expect")]
+
     private func forward(
         _ request: IncomingRequest, config: ServingConfig, route: CompiledRoute, match: RouteMatch, upstreamName: String,
         plugins: PluginRequest?
@@ -287,12 +291,10 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
         var headers = ForwardedHeaders.upstreamRequestHeaders(
             from: head.headers, clientIP: peer, peerIsTrusted: trusted, host: fixedHost ?? targetHost, scheme: server.scheme)
         if let plugins {
-            HeaderEdit.apply(plugins.allUpstreamHeaderEdits, to: &headers)
             // What upstreamRequestHeaders took out stays out: framing is the gateway's
-            // to set, and it answers `Expect: 100-continue` itself.
-            headers.remove(name: "content-length")
-            headers.remove(name: "transfer-encoding")
-            headers.remove(name: "expect")
+            // to set, and it answers `Expect: 100-continue` itself. One pass with the
+            // plugins' own edits.
+            HeaderEdit.apply(plugins.allUpstreamHeaderEdits + ProxyHandler.gatewayOwnedRequestFields, to: &headers)
         }
         // Each try names its own target as Host, unless the route, the upstream or a
         // plugin fixed it.

@@ -41,6 +41,11 @@ import Testing
               gate.service.request.set_raw_query("")
             elseif mode == "empty-body" then
               gate.service.request.set_body("")
+            elseif mode == "framing" then
+              -- Framing is the gateway's: these must not reach the upstream.
+              gate.service.request.set_header("Content-Length", "999")
+              gate.service.request.set_header("Transfer-Encoding", "chunked")
+              gate.service.request.set_header("Expect", "100-continue")
             end
           end,
         }
@@ -107,6 +112,20 @@ import Testing
             #expect(response.status == 200)
             #expect(response.originLine("body-bytes") == "0")
             #expect(response.originHeader("content-length") == ["0"])
+        }
+    }
+
+    @Test func framingHeadersSetByAPluginDoNotReachTheUpstream() async throws {
+        try await PluginGateway.with(yaml: Self.config, scripts: Self.scripts) { gateway in
+            let client = try gateway.client()
+            let response = try client.request("POST", "/edit", headers: ["X-Mode": "framing"], body: Array("hello".utf8))
+            #expect(response.status == 200)
+            #expect(response.originLine("body-bytes") == "5")
+            #expect(response.originHeader("content-length") == ["5"])
+            #expect(response.originHeader("transfer-encoding").isEmpty)
+            #expect(response.originHeader("expect").isEmpty)
+            // The connection is still in step for the next request.
+            #expect(try client.request("GET", "/edit").status == 200)
         }
     }
 
