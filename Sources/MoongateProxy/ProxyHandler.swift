@@ -220,7 +220,7 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
 
         var hasBody: Bool { (contentLength ?? 0) > 0 || head.headers.contains(name: "transfer-encoding") }
         var expectsContinue: Bool {
-            head.version == .http1_1 && head.headers["expect"].contains { $0.lowercased() == "100-continue" }
+            head.version == .http1_1 && head.headers["expect"].contains { $0.equalsIgnoringASCIICase("100-continue") }
         }
     }
 
@@ -233,12 +233,12 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
         return (match, config.runtime.routes[match.routeIndex])
     }
 
-    /// Sends the request to its upstream: the target, the upstream head (with what
-    /// plugins changed), then a leased connection.
     /// Request fields a plugin cannot set for the upstream: the gateway frames the
     /// body and answers `Expect` itself.
     private static let gatewayOwnedRequestFields: [HeaderEdit] = [.clear("content-length"), .clear("transfer-encoding"), .clear("expect")]
 
+    /// Sends the request to its upstream: the target, the upstream head (with what
+    /// plugins changed), then a leased connection.
     private func forward(
         _ request: IncomingRequest, config: ServingConfig, route: CompiledRoute, match: RouteMatch, upstreamName: String,
         plugins: PluginRequest?
@@ -900,6 +900,7 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
         if flush { loop.flushes.flushAtEndOfTick(self) }
     }
 
+    // TickFlushable: `emit` queues the flush, the loop's TickFlushes does it.
     var flushQueued = false
 
     func flushNow() {

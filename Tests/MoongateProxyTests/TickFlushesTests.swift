@@ -15,12 +15,15 @@ struct TickFlushesTests {
         }
     }
 
+    /// A loop, its flushes, and two handlers.
+    static func setUp() -> (EmbeddedEventLoop, TickFlushes, Recorder, Recorder) {
+        let loop = EmbeddedEventLoop()
+        return (loop, TickFlushes(eventLoop: loop), Recorder(), Recorder())
+    }
+
     @Test("a handler asking several times in a tick is flushed once, when the tick's tasks run")
     func oncePerTick() {
-        let loop = EmbeddedEventLoop()
-        let flushes = TickFlushes(eventLoop: loop)
-        let a = Recorder()
-        let b = Recorder()
+        let (loop, flushes, a, b) = Self.setUp()
         flushes.flushAtEndOfTick(a)
         flushes.flushAtEndOfTick(b)
         flushes.flushAtEndOfTick(a)
@@ -37,10 +40,7 @@ struct TickFlushesTests {
 
     @Test("a flush asked for while the batch is flushed goes out in a later task")
     func askedDuringTheBatch() {
-        let loop = EmbeddedEventLoop()
-        let flushes = TickFlushes(eventLoop: loop)
-        let a = Recorder()
-        let b = Recorder()
+        let (loop, flushes, a, b) = Self.setUp()
         a.onFlush = { flushes.flushAtEndOfTick(b) }
         flushes.flushAtEndOfTick(a)
         loop.run()

@@ -36,7 +36,7 @@ enum PDKResponse {
                     guard let name = key.stringValue, HTTPToken.isValid(name), let values = PDKHeaders.values(value),
                         values.allSatisfy(HTTPToken.isFieldValue)
                     else { return .error("gate.response.exit: invalid header \(key.stringValue.map { "'\($0)'" } ?? "name")") }
-                    headers.removeAll { $0.0.lowercased() == name.lowercased() }
+                    headers.removeAll { $0.0.equalsIgnoringASCIICase(name) }
                     headers += values.map { (name, $0) }
                 }
             }
