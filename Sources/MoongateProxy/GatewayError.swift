@@ -63,13 +63,6 @@ struct GatewayError: Error, Equatable {
         return HTTPResponseHead(version: version, status: status, headers: headers)
     }
 
-    /// The whole HTTP/1.1 response as text, for the rare case where it is written
-    /// below the HTTP codec (the 408 before any request head was decoded).
-    var rawResponse: String {
-        "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\ncontent-type: application/json\r\n"
-            + "content-length: \(body.utf8.count)\r\nconnection: close\r\n\r\n\(body)"
-    }
-
     static func jsonEscaped(_ text: String) -> String {
         var out = ""
         for scalar in text.unicodeScalars {

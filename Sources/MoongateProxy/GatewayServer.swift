@@ -3,7 +3,6 @@ import MoongateScripting
 import MoongateCore
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 
 /// Flags shared by every connection of a server.
@@ -77,19 +76,11 @@ public final class GatewayServer: Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let activity = ConnectionActivity()
-                    let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(InboundActivityHandler(activity: activity))
-                    // Only NIO's request decoder: pipelined requests are queued by
-                    // ProxyHandler itself (see `pipelined` there), and responses are
-                    // encoded by its ClientResponseWriter. No outbound header validation:
-                    // what goes out was parsed by the upstream codec, checked by the PDK
-                    // (plugin-set names and values) or made here.
-                    try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
-                    try sync.addHandler(
-                        ProxyHandler(
-                            store: store, loop: contexts.context(for: channel.eventLoop), server: state,
-                            activity: activity))
+                    // The proxy handler alone: it parses requests itself
+                    // (ClientRequestParser), queues pipelined ones, and encodes its
+                    // responses (ClientResponseWriter).
+                    try channel.pipeline.syncOperations.addHandler(
+                        ProxyHandler(store: store, loop: contexts.context(for: channel.eventLoop), server: state))
                     let id = ObjectIdentifier(channel)
                     connections.withLockedValue { $0[id] = channel }
                     channel.closeFuture.whenComplete { _ in
@@ -114,8 +105,6 @@ public final class GatewayServer: Sendable {
         for channel in listeners.withLockedValue({ $0 }) { channel.close(promise: nil) }
         contexts.forEachOnItsLoop { $0.pool.closeIdle() }
         for channel in connections.withLockedValue({ Array($0.values) }) {
-            // Straight to the proxy handler: the HTTP pipeline handler in front of it
-            // may hold events back while a request is in flight.
             channel.eventLoop.execute {
                 try? channel.pipeline.syncOperations.handler(type: ProxyHandler.self).drainRequested()
             }

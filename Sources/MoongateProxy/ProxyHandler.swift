@@ -3,9 +3,9 @@ import MoongateScripting
 import NIOCore
 import NIOHTTP1
 
-/// Proxies the requests of one client connection, one at a time (the HTTP server
-/// pipeline handler in front of it holds pipelined requests until the response to
-/// the current one is complete).
+/// Proxies the requests of one client connection, one at a time: it reads the
+/// connection's bytes itself (`ClientRequestParser`), and a pipelined request waits,
+/// unparsed, until the response to the one before it is complete.
 ///
 /// A request's way: head -> framing checks -> route -> upstream -> target -> lease a
 /// pooled connection on this event loop -> stream the body up -> stream the response
@@ -13,7 +13,7 @@ import NIOHTTP1
 /// the other side's channel is not writable. What happens next at each event is
 /// decided by `ExchangeStateMachine`; this handler performs its actions.
 final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
-    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundIn = ByteBuffer
     /// Responses are encoded here (`output`), not by NIO's encoder.
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -21,9 +21,11 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
     private let store: ConfigStore
     private let loop: LoopContext
     private let server: ServerState
-    private let activity: ConnectionActivity
     private var context: ChannelHandlerContext!
     private var machine = ExchangeStateMachine()
+    private var parser = ClientRequestParser()
+    /// A byte arrived since the connection went idle (the header timeout runs).
+    private var sawByte = false
     /// Encodes responses; its bytes go out at each flush.
     private var output: ClientResponseWriter!
     var state: ExchangeStateMachine.State { machine.state }
@@ -76,24 +78,15 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
     // Client reads held while the upstream cannot take more.
     private var holdClientReads = false
     private var pendingClientRead = false
-    /// Parts of pipelined requests received while an exchange was in progress. This
-    /// handler queues them itself rather than using NIO's HTTPServerPipelineHandler,
-    /// which stops reading the socket during every response: two `epoll_ctl` calls
-    /// per request. Here reads stop only while something is queued.
-    private var pipelined = CircularBuffer<PipelinedEvent>()
-
-    private enum PipelinedEvent {
-        case part(HTTPServerRequestPart)
-        /// The decoder refused what came after the parts before it.
-        case parseError(HTTPParserError)
-    }
+    /// Bytes of a pipelined request wait in the parser: reads stop until its turn
+    /// (NIO's HTTPServerPipelineHandler stopped reading during every response instead:
+    /// two `epoll_ctl` calls per request).
     private var holdForPipelined = false
 
-    init(store: ConfigStore, loop: LoopContext, server: ServerState, activity: ConnectionActivity) {
+    init(store: ConfigStore, loop: LoopContext, server: ServerState) {
         self.store = store
         self.loop = loop
         self.server = server
-        self.activity = activity
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -102,12 +95,7 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
         readTimer = LazyTimer(eventLoop: context.eventLoop)
         writeTimer = LazyTimer(eventLoop: context.eventLoop)
         connectionTimer = LazyTimer(eventLoop: context.eventLoop)
-        activity.onFirstByte = { [unowned self] in firstByteArrived() }
         if context.channel.isActive { armIdleTimer() }
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
-        activity.onFirstByte = nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -118,47 +106,50 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
     // MARK: Client -> gateway
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
-        // A head while an exchange is in progress starts a pipelined request: it and
-        // what follows wait, in order, until the current response is complete.
-        if !pipelined.isEmpty || (machine.state != .idle && machine.state != .closed && part.isHead) {
-            pipelined.append(.part(part))
-            holdForPipelined = true
-            return
+        if !sawByte {
+            sawByte = true
+            firstByteArrived()
         }
+        parser.append(unwrapInboundIn(data))
         inClientReadBatch = true
-        dispatch(part)
+        parseRequests()
     }
 
-    private func dispatch(_ part: HTTPServerRequestPart) {
-        switch part {
-        case .head(let head):
-            receivedHead(head)
-        case .body(let buffer):
-            receivedBody(buffer)
-        case .end(let trailers):
-            receivedEnd(trailers)
-        }
-    }
-
-    /// Runs the pipelined parts that waited, once the exchange before them is over.
-    /// Called from the event loop, never from inside a response write: the previous
-    /// response's end is always written before the next request starts.
-    private func resumePipelined() {
-        while let next = pipelined.first {
-            switch next {
-            case .part(let part):
-                // The next request waits again (or for good: the connection is closing).
-                if part.isHead && machine.state != .idle { return }
-                pipelined.removeFirst()
-                dispatch(part)
-            case .parseError(let error):
-                if machine.state != .idle { return }
-                pipelined.removeFirst()
-                failConnection(error)
+    /// Hands on what the parser makes of the bytes received, in order. The head of a
+    /// pipelined request is not parsed while an exchange is in progress: its bytes
+    /// wait, with client reads held, until the connection is idle again.
+    private func parseRequests() {
+        while machine.state != .closed {
+            if parser.isAtRequestBoundary && machine.state != .idle {
+                holdForPipelined = parser.hasUnparsedBytes
+                return
+            }
+            let event: ClientRequestParser.Event?
+            do {
+                event = try parser.next()
+            } catch {
+                return failConnection(error)
+            }
+            guard let event else { return }
+            switch event {
+            case .head(let head): receivedHead(head)
+            case .body(let buffer): receivedBody(buffer)
+            case .end(let trailers): receivedEnd(trailers)
             }
         }
+    }
+
+    /// The connection went idle with a pipelined request's bytes waiting: they are
+    /// parsed now (from the event loop, never from inside a response write, so the
+    /// previous response's end is written before the next request starts).
+    private func resumePipelined() {
         holdForPipelined = false
+        parseRequests()
+        // Only part of a head had arrived: its header timeout runs from now.
+        if machine.state == .idle && parser.hasUnparsedBytes && !sawByte {
+            sawByte = true
+            firstByteArrived()
+        }
         setHoldClientReads(holdClientReads)
     }
 
@@ -168,7 +159,8 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
         context.fireChannelReadComplete()
     }
 
-    private func receivedHead(_ head: HTTPRequestHead) {
+    private func receivedHead(_ parsed: ClientRequestParser.Head) {
+        let head = parsed.head
         guard machine.requestHead(keepAlive: head.isKeepAlive) == .process else { return }
         output.answeringHead = head.method == .HEAD
         endTries()
@@ -182,19 +174,18 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
         let limits = config.runtime.proxy.limits
         maxBodyBytes = limits.maxBodyBytes
 
-        let contentLength: Int?
-        switch RequestFraming.check(head, maxHeaderBytes: limits.maxHeaderBytes, maxBodyBytes: limits.maxBodyBytes) {
-        case .reject(let error):
-            return perform(machine.reject(error, close: true))
-        case .ok(let length):
-            contentLength = length
-        }
+        if parsed.byteCount > limits.maxHeaderBytes { return perform(machine.reject(.headersTooLarge, close: true)) }
+        if case .reject(let error) = parsed.framing { return perform(machine.reject(error, close: true)) }
+        let contentLength = parsed.framing.contentLength
+        if let contentLength, contentLength > limits.maxBodyBytes { return perform(machine.reject(.bodyTooLarge, close: true)) }
         let (rawPath, query) = ProxyHandler.splitTarget(head.uri)
         guard let path = PathNormalizer.normalize(rawPath) else {
             return perform(machine.reject(.badRequest("invalid request path"), close: true))
         }
         let host = HostNormalizer.normalize(head.headers.first(name: "host") ?? "")
-        let request = IncomingRequest(head: head, path: path, query: query, host: host, contentLength: contentLength)
+        let request = IncomingRequest(
+            head: head, path: path, query: query, host: host, contentLength: contentLength,
+            hasTransferEncoding: parsed.framing == .chunked)
         if let plan = config.plugins {
             guard let vm = loop.pluginVM(for: plan) else { return perform(machine.reject(.pluginFailure, close: false)) }
             return runPlugins(request, config: config, plan: plan, vm: vm)
@@ -218,7 +209,10 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
         let host: String
         let contentLength: Int?
 
-        var hasBody: Bool { (contentLength ?? 0) > 0 || head.headers.contains(name: "transfer-encoding") }
+        /// Chunked.
+        let hasTransferEncoding: Bool
+
+        var hasBody: Bool { (contentLength ?? 0) > 0 || hasTransferEncoding }
         var expectsContinue: Bool {
             head.version == .http1_1 && head.headers["expect"].contains { $0.equalsIgnoringASCIICase("100-continue") }
         }
@@ -307,7 +301,7 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
             headers.add(name: "content-length", value: String(replacement.count))
         } else if let contentLength = request.contentLength {
             headers.add(name: "content-length", value: String(contentLength))
-        } else if head.headers.contains(name: "transfer-encoding") {
+        } else if request.hasTransferEncoding {
             headers.add(name: "transfer-encoding", value: "chunked")
         }
         let method = plugins?.upstreamMethod.map { HTTPMethod(rawValue: $0) } ?? head.method
@@ -913,7 +907,7 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
         buffered = []
         setHoldClientReads(false)
         armIdleTimer()
-        if !pipelined.isEmpty {
+        if parser.hasUnparsedBytes {
             // After the caller's response writes: the next request starts on a later tick.
             context.eventLoop.assumeIsolated().execute { [self] in resumePipelined() }
         }
@@ -959,19 +953,19 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
     /// first byte of a request arrives, its headers must be complete within
     /// `header_timeout` (408): a client cannot hold a connection by trickling a head.
     private func armIdleTimer() {
-        activity.sawByte = false
+        sawByte = false
         let limits = store.current.runtime.proxy.limits
         connectionTimer.arm(in: TimeAmount(limits.idleTimeout), onIdleTimeout)
     }
 
     private lazy var onIdleTimeout: () -> Void = { [unowned self] in
-        if machine.state == .idle && !activity.sawByte {
+        if machine.state == .idle && !sawByte {
             machine.closed()
             context.close(promise: nil)
         }
     }
 
-    /// Called by the activity handler at the first byte after the connection went idle.
+    /// The first byte after the connection went idle.
     private func firstByteArrived() {
         guard machine.state == .idle else { return }
         let limits = store.current.runtime.proxy.limits
@@ -979,9 +973,10 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
     }
 
     private lazy var onHeaderTimeout: () -> Void = { [unowned self] in
-        // No head was decoded, so the HTTP pipeline has no request to answer: the
-        // 408 goes out as raw bytes in front of it.
-        if machine.headerTimedOut() { activity.sendRawAndClose(GatewayError.headerTimeout.rawResponse) }
+        if machine.headerTimedOut() {
+            clientVersion = .http1_1
+            sendError(.headerTimeout, thenClose: true)
+        }
     }
 
     // MARK: Backpressure and connection events
@@ -1020,15 +1015,6 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        // A parse error after the current request ended is a pipelined request's: it is
-        // answered in its turn, after the responses before it.
-        if let parserError = error as? HTTPParserError,
-            !pipelined.isEmpty || (machine.state != .idle && machine.state != .closed && machine.requestEnded)
-        {
-            pipelined.append(.parseError(parserError))
-            holdForPipelined = true
-            return
-        }
         failConnection(error)
     }
 
@@ -1089,51 +1075,9 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
     }
 }
 
-/// Raw-byte activity of a client connection, seen in front of the HTTP parser: the
-/// first byte after going idle starts the header timeout, and the 408 (which has no
-/// request for the HTTP pipeline to answer) is written here as raw bytes.
-final class ConnectionActivity {
-    var sawByte = false
-    var onFirstByte: (() -> Void)?
-    fileprivate var rawContext: ChannelHandlerContext?
-
-    func sendRawAndClose(_ bytes: String) {
-        guard let context = rawContext else { return }
-        let written = context.writeAndFlush(NIOAny(context.channel.allocator.buffer(string: bytes)))
-        written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
-    }
-}
-
-/// Notes raw inbound bytes before the HTTP parser sees them.
-final class InboundActivityHandler: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    typealias InboundOut = ByteBuffer
-    let activity: ConnectionActivity
-
-    init(activity: ConnectionActivity) { self.activity = activity }
-
-    func handlerAdded(context: ChannelHandlerContext) { activity.rawContext = context }
-    func handlerRemoved(context: ChannelHandlerContext) { activity.rawContext = nil }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if !activity.sawByte {
-            activity.sawByte = true
-            activity.onFirstByte?()
-        }
-        context.fireChannelRead(data)
-    }
-}
-
 extension TimeAmount {
     init(_ duration: Duration) {
         let (seconds, attoseconds) = duration.components
         self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-    }
-}
-
-extension HTTPServerRequestPart {
-    var isHead: Bool {
-        if case .head = self { return true }
-        return false
     }
 }

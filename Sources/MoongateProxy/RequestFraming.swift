@@ -1,27 +1,32 @@
+import MoongateCore
 import NIOHTTP1
 
-/// Request-smuggling defences on a parsed request head (RFC 9112 §6). The HTTP parser
-/// already refuses invalid chunked framing, obs-fold and invalid header names; these
-/// are the cases a parser may let through and a proxy must not forward.
-enum RequestFraming {
-    enum Verdict: Equatable {
-        case ok(contentLength: Int?)
-        case reject(GatewayError)
-    }
+/// How a request's body is framed (RFC 9112 §6), with the request-smuggling defences:
+/// the framing patterns that parsers disagree on are refused rather than guessed at.
+/// Decided once, by the request parser, from the Content-Length and
+/// Transfer-Encoding values it noted while reading the head.
+enum RequestFraming: Equatable {
+    /// No Content-Length and no Transfer-Encoding.
+    case noBody
+    /// A Content-Length (which may be 0).
+    case length(Int)
+    case chunked
+    /// The request is refused with this error (400), and nothing after its head is
+    /// parsed: where its body ends is not known.
+    case reject(GatewayError)
 
-    static func check(_ head: HTTPRequestHead, maxHeaderBytes: Int, maxBodyBytes: Int) -> Verdict {
-        var headerBytes = head.uri.utf8.count + 16
-        for (name, value) in head.headers { headerBytes += name.utf8.count + value.utf8.count + 4 }
-        if headerBytes > maxHeaderBytes { return .reject(.headersTooLarge) }
-
-        let transferEncodings = head.headers["transfer-encoding"]
-        let lengths = head.headers["content-length"].flatMap { $0.split(separator: ",") }.map { $0.trimmingSpaces() }
-        if !transferEncodings.isEmpty && !lengths.isEmpty {
+    static func decide(
+        method: HTTPMethod, version: HTTPVersion, contentLengths: [String], transferEncodings: [String]
+    ) -> RequestFraming {
+        if !transferEncodings.isEmpty && !contentLengths.isEmpty {
             return .reject(.badRequest("both Content-Length and Transfer-Encoding are present"))
         }
-        // NIO's client codec strips the framing of a TRACE request, so its body would
-        // reach the upstream unframed (RFC 9110 §9.3.8: TRACE has no content).
-        if head.method == .TRACE && (!transferEncodings.isEmpty || lengths.contains { $0 != "0" }) {
+        let lengths = contentLengths.count == 1 && !contentLengths[0].utf8.contains(UInt8(ascii: ","))
+            ? [Substring(contentLengths[0])]
+            : contentLengths.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }.map { $0.trimmingSpaces() }
+        // The upstream codec would strip the framing of a TRACE request, so its body
+        // would reach the upstream unframed (RFC 9110 §9.3.8: TRACE has no content).
+        if method == .TRACE && (!transferEncodings.isEmpty || lengths.contains { $0 != "0" }) {
             return .reject(.badRequest("TRACE requests cannot have content"))
         }
         if !transferEncodings.isEmpty {
@@ -29,17 +34,23 @@ enum RequestFraming {
             guard codings.last == "chunked", codings.filter({ $0 == "chunked" }).count == 1 else {
                 return .reject(.badRequest("Transfer-Encoding must end with a single 'chunked'"))
             }
-            if head.version.major == 1 && head.version.minor == 0 {
+            if version.major == 1 && version.minor == 0 {
                 return .reject(.badRequest("Transfer-Encoding is not allowed in HTTP/1.0"))
             }
-            return .ok(contentLength: nil)
+            return .chunked
         }
-        guard let first = lengths.first else { return .ok(contentLength: nil) }
+        guard let first = lengths.first else { return .noBody }
         guard lengths.allSatisfy({ $0 == first }) else { return .reject(.badRequest("differing Content-Length values")) }
-        guard !first.isEmpty, first.allSatisfy({ $0.isASCII && $0.isNumber }), let length = Int(first) else {
+        guard !first.isEmpty, first.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }), let length = Int(first)
+        else {
             return .reject(.badRequest("invalid Content-Length"))
         }
-        if length > maxBodyBytes { return .reject(.bodyTooLarge) }
-        return .ok(contentLength: length)
+        return .length(length)
+    }
+
+    /// The declared Content-Length, if there was one.
+    var contentLength: Int? {
+        if case .length(let length) = self { return length }
+        return nil
     }
 }

@@ -21,32 +21,17 @@ struct UpstreamResponseParser {
         case end(HTTPHeaders?)
     }
 
-    static let maxHeadBytes = 80 * 1024
-
-    private enum State {
-        case head
-        case fixed(remaining: Int)
-        case chunkSize
-        case chunkData(remaining: Int)
-        case chunkDataEnd
-        case trailers
-        case untilClose
-        /// After a 101 or an error: nothing more is parsed.
-        case done
-    }
-
-    private var state = State.head
     private var buffer: ByteBuffer?
+    /// The body being read after a head; nil between responses.
+    private var body: HTTP1BodyDecoder?
+    /// The connection closed: nothing more is parsed.
+    private var done = false
     /// The methods of the requests sent and not yet answered, in order.
     private var requestMethods: [HTTPMethod] = []
-    private var trailers: HTTPHeaders?
-    /// Bytes of trailer fields so far (limited like a head).
-    private var trailerBytes = 0
     /// An `.end(nil)` that follows the event just returned (a bodiless head, a body's
     /// last bytes).
     private var endQueued = false
-    /// How far a head still arriving has been searched for its end (a head that
-    /// trickles in is not searched from its start at every read).
+    /// How far a head still arriving has been searched for its end.
     private var headScanned = 0
 
     /// A request went out on this connection: its response comes in this order.
@@ -56,13 +41,7 @@ struct UpstreamResponseParser {
 
     /// Bytes that arrived; `next()` parses them.
     mutating func append(_ incoming: ByteBuffer) {
-        if var pending = buffer, pending.readableBytes > 0 {
-            var incoming = incoming
-            pending.writeBuffer(&incoming)
-            buffer = pending
-        } else {
-            buffer = incoming
-        }
+        HTTP1Syntax.append(incoming, to: &buffer)
     }
 
     /// The next event from what arrived, or nil when more bytes are needed. One event
@@ -76,84 +55,36 @@ struct UpstreamResponseParser {
         while var bytes = buffer, bytes.readableBytes > 0 {
             var event: Event?
             var progressed = true
-            switch state {
-            case .head:
-                // Empty lines before a status line are skipped (a stray CRLF after a
-                // body is a common upstream bug; llhttp skipped them too).
-                while let byte = bytes.getInteger(at: bytes.readerIndex, as: UInt8.self),
-                    byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\n")
-                {
-                    bytes.moveReaderIndex(forwardBy: 1)
-                    headScanned = 0
-                }
-                if bytes.readableBytes == 0 {
-                    progressed = true
-                    break
-                }
-                let before = bytes.readerIndex
-                event = try parseHead(&bytes)
-                progressed = event != nil || bytes.readerIndex != before
-            case .fixed(let remaining):
-                let slice = bytes.readSlice(length: min(remaining, bytes.readableBytes))!
-                event = .body(slice)
-                let left = remaining - slice.readableBytes
-                if left == 0 {
-                    state = .head
-                    endQueued = true
-                } else {
-                    state = .fixed(remaining: left)
-                }
-            case .chunkSize:
-                guard let line = try Self.readLine(&bytes, limit: 4096) else {
-                    progressed = false
-                    break
-                }
-                let size = try Self.chunkSize(line)
-                if size == 0 {
-                    trailers = nil
-                    trailerBytes = 0
-                    state = .trailers
-                } else {
-                    state = .chunkData(remaining: size)
-                }
-            case .chunkData(let remaining):
-                let slice = bytes.readSlice(length: min(remaining, bytes.readableBytes))!
-                event = .body(slice)
-                let left = remaining - slice.readableBytes
-                state = left == 0 ? .chunkDataEnd : .chunkData(remaining: left)
-            case .chunkDataEnd:
-                guard let line = try Self.readLine(&bytes, limit: 2) else {
-                    progressed = false
-                    break
-                }
-                guard line.readableBytes == 0 else { throw HTTPParserError.invalidChunkSize }
-                state = .chunkSize
-            case .trailers:
-                guard let line = try Self.readLine(&bytes, limit: Self.maxHeadBytes) else {
-                    progressed = false
-                    break
-                }
-                if line.readableBytes == 0 {
-                    state = .head
+            if done {
+                bytes.moveReaderIndex(to: bytes.writerIndex)
+            } else if body != nil {
+                switch try body!.step(&bytes) {
+                case .body(let slice, let isLast):
+                    event = .body(slice)
+                    if isLast {
+                        body = nil
+                        endQueued = true
+                    }
+                case .end(let trailers):
+                    body = nil
                     event = .end(trailers)
-                    trailers = nil
-                } else {
-                    trailerBytes += line.readableBytes + 2
-                    guard trailerBytes <= Self.maxHeadBytes else { throw HTTPParserError.headerOverflow }
-                    var fields = trailers ?? HTTPHeaders()
-                    try Self.addField(line, to: &fields)
-                    trailers = fields
+                case .progressed:
+                    break
+                case .needsMore:
+                    progressed = false
                 }
-            case .untilClose:
-                event = .body(bytes)
-                bytes.moveReaderIndex(to: bytes.writerIndex)
-            case .done:
-                bytes.moveReaderIndex(to: bytes.writerIndex)
+            } else {
+                if HTTP1Syntax.skipEmptyLines(&bytes) { headScanned = 0 }
+                if bytes.readableBytes > 0 {
+                    let before = bytes.readerIndex
+                    event = try parseHead(&bytes)
+                    progressed = event != nil || bytes.readerIndex != before
+                }
             }
             buffer = bytes.readableBytes > 0 ? bytes : nil
             if let event { return event }
             if !progressed {
-                if bytes.readableBytes > Self.maxHeadBytes { throw HTTPParserError.headerOverflow }
+                if bytes.readableBytes > HTTP1Syntax.maxHeadBytes { throw HTTPParserError.headerOverflow }
                 return nil
             }
         }
@@ -174,32 +105,29 @@ struct UpstreamResponseParser {
     mutating func closed() throws(HTTPParserError) -> Event? {
         let unparsed = buffer?.readableBytes ?? 0
         buffer = nil
-        switch state {
-        case .untilClose:
-            state = .done
+        defer { done = true }
+        if done { return nil }
+        if let body {
+            guard body.isCloseDelimited else { throw HTTPParserError.invalidEOFState }
             return .end(nil)
-        case .head where unparsed == 0, .done:
-            state = .done
-            return nil
-        default:
-            state = .done
-            throw HTTPParserError.invalidEOFState
         }
+        guard unparsed == 0 else { throw HTTPParserError.invalidEOFState }
+        return nil
     }
 
     // MARK: Head
 
     /// Parses a whole head if one is there (nil when more bytes are needed, or when it
-    /// was an interim response, dropped: then the state is still `.head`).
+    /// was an interim response, dropped: then no body is being read).
     private mutating func parseHead(_ bytes: inout ByteBuffer) throws(HTTPParserError) -> Event? {
-        guard let end = Self.headEnd(bytes, from: &headScanned) else { return nil }
+        guard let end = HTTP1Syntax.headEnd(bytes, from: &headScanned) else { return nil }
         headScanned = 0
-        guard end <= Self.maxHeadBytes else { throw HTTPParserError.headerOverflow }
+        guard end <= HTTP1Syntax.maxHeadBytes else { throw HTTPParserError.headerOverflow }
         var head = bytes.readSlice(length: end)!
-        guard var statusLine = try Self.readLine(&head, limit: end) else { throw HTTPParserError.invalidStatus }
+        guard var statusLine = try HTTP1Syntax.readLine(&head, limit: end) else { throw HTTPParserError.invalidStatus }
         let (version, status) = try Self.statusLine(&statusLine)
-        var fields = HeadFields()
-        if let error = head.withUnsafeReadableBytes({ Self.parseFields($0, into: &fields) }) { throw error }
+        var fields = HTTP1Syntax.HeadFields()
+        if let error = head.withUnsafeReadableBytes({ HTTP1Syntax.parseFields($0, into: &fields) }) { throw error }
         let code = status.code
         if code >= 100 && code < 200 && code != 101 { return nil }  // interim: dropped
         guard !requestMethods.isEmpty else { throw HTTPParserError.invalidInternalState }
@@ -211,40 +139,9 @@ struct UpstreamResponseParser {
         return .head(HTTPResponseHead(version: version, status: status, headers: HTTPHeaders(fields.list)))
     }
 
-    /// A head's fields, and the values of the two that frame its body (noted while
-    /// parsing, so that framing does not scan the fields again).
-    private struct HeadFields {
-        /// Built as an array: HTTPHeaders.add scans every name it is given again.
-        var list: [(String, String)] = []
-        var contentLengths: [String] = []
-        var transferEncodings: [String] = []
-    }
-
-    /// The field lines after the status line, through the blank line that ends the
-    /// head, in one pass over the bytes.
-    private static func parseFields(_ raw: UnsafeRawBufferPointer, into fields: inout HeadFields) -> HTTPParserError? {
-        var lineStart = 0
-        while let newline = raw[lineStart...].firstIndex(of: UInt8(ascii: "\n")) {
-            var lineEnd = newline
-            if lineEnd > lineStart, raw[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
-            if lineEnd == lineStart { return nil }  // the blank line
-            guard let (name, value) = field(UnsafeRawBufferPointer(rebasing: raw[lineStart..<lineEnd])) else {
-                return .invalidHeaderToken
-            }
-            switch name.utf8.count {
-            case 14 where name.equalsIgnoringASCIICase("content-length"): fields.contentLengths.append(value)
-            case 17 where name.equalsIgnoringASCIICase("transfer-encoding"): fields.transferEncodings.append(value)
-            default: break
-            }
-            fields.list.append((name, value))
-            lineStart = newline + 1
-        }
-        return .invalidEOFState  // unreachable: `headEnd` found the blank line
-    }
-
     /// Sets the state for the body that follows a head (RFC 9112 §6.3), normalising a
     /// repeated Content-Length to one value.
-    private mutating func frame(method: HTTPMethod, code: UInt, fields: inout HeadFields) throws(HTTPParserError) {
+    private mutating func frame(method: HTTPMethod, code: UInt, fields: inout HTTP1Syntax.HeadFields) throws(HTTPParserError) {
         if method == .HEAD || method == .CONNECT || code == 204 || code == 304 {
             endQueued = true
             return
@@ -257,11 +154,11 @@ struct UpstreamResponseParser {
         }
         if let codings = fields.transferEncodings.last {
             let last = codings.split(separator: ",").last.map { $0.trimmingSpaces() }
-            state = last.map { $0.equalsIgnoringASCIICase("chunked") } == true ? .chunkSize : .untilClose
+            body = HTTP1BodyDecoder(last.map { $0.equalsIgnoringASCIICase("chunked") } == true ? .chunked : .untilClose)
             return
         }
         guard !fields.contentLengths.isEmpty else {
-            state = .untilClose
+            body = HTTP1BodyDecoder(.untilClose)
             return
         }
         // Usually one field with one value; "5, 5" or repeated equal fields are one length.
@@ -280,42 +177,8 @@ struct UpstreamResponseParser {
         if length == 0 {
             endQueued = true
         } else {
-            state = .fixed(remaining: length)
+            body = HTTP1BodyDecoder(.length(length))
         }
-    }
-
-    /// The length of the head through its blank line, when it has arrived; `scanned`
-    /// says where the previous search stopped, and is moved on.
-    private static func headEnd(_ bytes: ByteBuffer, from scanned: inout Int) -> Int? {
-        bytes.withUnsafeReadableBytes { raw -> Int? in
-            let count = raw.count
-            // Back up over a line ending that the previous search could not yet judge.
-            var index = max(0, scanned - 3)
-            defer { scanned = count }
-            while index < count {
-                guard let newline = raw[index...].firstIndex(of: UInt8(ascii: "\n")) else { return nil }
-                // A blank line: "\n" right after the previous "\n" (or "\r\n").
-                if newline == 0 { return 1 }
-                if raw[newline - 1] == UInt8(ascii: "\n") { return newline + 1 }
-                if raw[newline - 1] == UInt8(ascii: "\r"), newline >= 2, raw[newline - 2] == UInt8(ascii: "\n") { return newline + 1 }
-                index = newline + 1
-            }
-            return nil
-        }
-    }
-
-    /// One line without its line ending ("\r\n" or "\n"); nil when it has not all arrived.
-    private static func readLine(_ bytes: inout ByteBuffer, limit: Int) throws(HTTPParserError) -> ByteBuffer? {
-        guard let newline = bytes.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
-            if bytes.readableBytes > limit { throw HTTPParserError.headerOverflow }
-            return nil
-        }
-        var length = newline - bytes.readerIndex
-        var line = bytes.readSlice(length: length + 1)!
-        if length > 0, line.getInteger(at: line.readerIndex + length - 1, as: UInt8.self) == UInt8(ascii: "\r") { length -= 1 }
-        line.moveWriterIndex(to: line.readerIndex + length)
-        if line.readableBytesView.contains(UInt8(ascii: "\r")) { throw HTTPParserError.lfExpected }
-        return line
     }
 
     private static func statusLine(_ line: inout ByteBuffer) throws(HTTPParserError) -> (HTTPVersion, HTTPResponseStatus) {
@@ -335,50 +198,4 @@ struct UpstreamResponseParser {
         return (version, HTTPResponseStatus(statusCode: code))
     }
 
-    /// "name: value" into `headers`; the name a token, the value without control
-    /// characters (HTAB allowed), no obs-fold (a line starting with a space has no
-    /// token before its colon). Scanned through a raw pointer: this runs for every
-    /// header of every response.
-    private static func addField(_ line: ByteBuffer, to headers: inout HTTPHeaders) throws(HTTPParserError) {
-        guard let (name, value) = line.withUnsafeReadableBytes({ field($0) }) else { throw HTTPParserError.invalidHeaderToken }
-        headers.add(name: name, value: value)
-    }
-
-    /// One field line (without its line ending), nil when malformed.
-    private static func field(_ raw: UnsafeRawBufferPointer) -> (name: String, value: String)? {
-        guard let colon = raw.firstIndex(of: UInt8(ascii: ":")), colon > 0 else { return nil }
-        for index in 0..<colon where !HTTPToken.isTokenByte(raw[index]) { return nil }
-        var start = colon + 1
-        var end = raw.count
-        while start < end, raw[start] == UInt8(ascii: " ") || raw[start] == UInt8(ascii: "\t") { start += 1 }
-        while end > start, raw[end - 1] == UInt8(ascii: " ") || raw[end - 1] == UInt8(ascii: "\t") { end -= 1 }
-        for index in start..<end where !HTTPToken.isFieldValueByte(raw[index]) { return nil }
-        return (
-            String(decoding: UnsafeRawBufferPointer(rebasing: raw[0..<colon]), as: UTF8.self),
-            String(decoding: UnsafeRawBufferPointer(rebasing: raw[start..<end]), as: UTF8.self)
-        )
-    }
-
-    /// A chunk-size line: hex digits, then optional extensions after ';'.
-    private static func chunkSize(_ line: ByteBuffer) throws(HTTPParserError) -> Int {
-        var size = 0
-        var digits = 0
-        for byte in line.readableBytesView {
-            let value: Int
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = Int(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = Int(byte - UInt8(ascii: "a")) + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): value = Int(byte - UInt8(ascii: "A")) + 10
-            case UInt8(ascii: ";"), UInt8(ascii: " "), UInt8(ascii: "\t"):
-                guard digits > 0 else { throw HTTPParserError.invalidChunkSize }
-                return size
-            default: throw HTTPParserError.invalidChunkSize
-            }
-            digits += 1
-            guard digits <= 15 else { throw HTTPParserError.invalidChunkSize }
-            size = size * 16 + value
-        }
-        guard digits > 0 else { throw HTTPParserError.invalidChunkSize }
-        return size
-    }
 }

@@ -104,7 +104,7 @@ struct UpstreamResponseParserTests {
     @Test("a response to no request, and a head over 80 KiB, are errors")
     func unsolicitedAndOversized() {
         #expect(throws: HTTPParserError.self) { try events("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", methods: []) }
-        let big = "HTTP/1.1 200 OK\r\nX: " + String(repeating: "a", count: UpstreamResponseParser.maxHeadBytes) + "\r\n\r\n"
+        let big = "HTTP/1.1 200 OK\r\nX: " + String(repeating: "a", count: HTTP1Syntax.maxHeadBytes) + "\r\n\r\n"
         #expect(throws: HTTPParserError.self) { try events(big, step: 1000) }
     }
 
