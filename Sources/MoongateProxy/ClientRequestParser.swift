@@ -22,6 +22,10 @@ struct ClientRequestParser {
         let framing: RequestFraming
         /// Request line through blank line, as received.
         let byteCount: Int
+        /// The values of its `Connection` fields.
+        let connection: [String]
+        /// A hop-by-hop field is there.
+        let hasHopByHop: Bool
     }
 
     enum Event {
@@ -115,7 +119,8 @@ struct ClientRequestParser {
         case .reject: stopped = true
         }
         let request = HTTPRequestHead(version: version, method: method, uri: uri, headers: HTTPHeaders(fields.list))
-        return .head(Head(head: request, framing: framing, byteCount: end))
+        return .head(
+            Head(head: request, framing: framing, byteCount: end, connection: fields.connection, hasHopByHop: fields.hasHopByHop))
     }
 
     /// `method SP request-target SP HTTP-version`, single spaces.

@@ -8,10 +8,9 @@ import NIOHTTP1
 /// `X-Forwarded-For` is appended to (as nginx, Envoy and Kong do); `X-Forwarded-Proto`
 /// and `X-Forwarded-Host` are believed only from `trusted_proxies`; `Via` is added.
 enum ForwardedHeaders {
-    /// Removes hop-by-hop headers and the ones named in `Connection`, in one pass over
-    /// the headers (this runs twice per proxied request).
-    static func removeHopByHop(_ headers: inout HTTPHeaders) {
-        let named = connectionTokens(headers)
+    /// Removes hop-by-hop headers and `named` (the message's `Connection` tokens, as
+    /// its parser noted them), in one pass over the headers when there is any.
+    static func removeHopByHop(_ headers: inout HTTPHeaders, named: [Substring]) {
         guard headers.contains(where: { isHopByHop($0.name) || isNamed($0.name, in: named) }) else { return }
         // Built as an array: HTTPHeaders.add scans every name it is given again.
         var kept: [(String, String)] = []
@@ -41,16 +40,15 @@ enum ForwardedHeaders {
     /// unless `Connection: close`, HTTP/1.0 only with `Connection: keep-alive`. NIO's
     /// `isKeepAlive` scans and lowercases the headers again for every response whose
     /// headers it did not parse itself (a visible cost per request).
-    static func isKeepAlive(_ headers: HTTPHeaders, version: HTTPVersion) -> Bool {
-        let tokens = connectionTokens(headers)
+    static func isKeepAlive(connectionTokens tokens: [Substring], version: HTTPVersion) -> Bool {
         if version.major == 1 && version.minor >= 1 { return !tokens.contains { $0.equalsIgnoringASCIICase("close") } }
         return tokens.contains { $0.equalsIgnoringASCIICase("keep-alive") }
     }
 
-    /// The tokens listed in `Connection`, as written (usually none).
-    private static func connectionTokens(_ headers: HTTPHeaders) -> [Substring] {
+    /// The tokens listed in `Connection` fields (their `values`), as written.
+    static func connectionTokens(_ values: [String]) -> [Substring] {
         var named: [Substring] = []
-        for (name, value) in headers where name.utf8.count == 10 && name.equalsIgnoringASCIICase("connection") {
+        for value in values {
             // Split and trimmed as bytes (Character-wise splitting was a visible cost).
             for token in value.utf8.split(separator: UInt8(ascii: ",")) {
                 var bytes = token
@@ -81,10 +79,10 @@ enum ForwardedHeaders {
     /// hop-by-hop headers go, and so does the client's framing (`Content-Length`,
     /// `Transfer-Encoding`) and `Expect`, which the gateway sets or answers itself;
     /// `X-Forwarded-*`, `Via` and `Host` are rewritten.
+    /// `named` are the client's `Connection` tokens.
     static func upstreamRequestHeaders(
-        from client: HTTPHeaders, clientIP: String?, peerIsTrusted: Bool, host: String, scheme: String
+        from client: HTTPHeaders, named: [Substring], clientIP: String?, peerIsTrusted: Bool, host: String, scheme: String
     ) -> HTTPHeaders {
-        let named = connectionTokens(client)
         // Built as an array: HTTPHeaders.add scans every name it is given again.
         var headers: [(String, String)] = []
         headers.reserveCapacity(client.count + 5)

@@ -11,13 +11,17 @@ enum HTTP1Syntax {
     /// the same limit).
     static let maxHeadBytes = 80 * 1024
 
-    /// A head's fields, and the values of the two that frame its body (noted while
-    /// parsing, so that framing does not scan the fields again).
+    /// A head's fields, with what framing and the hop-by-hop rules need noted while
+    /// parsing, so that neither scans the fields again.
     struct HeadFields {
         /// Built as an array: HTTPHeaders.add scans every name it is given again.
         var list: [(String, String)] = []
         var contentLengths: [String] = []
         var transferEncodings: [String] = []
+        /// The values of `Connection` fields.
+        var connection: [String] = []
+        /// A hop-by-hop field is there (`ForwardedHeaders.isHopByHop`).
+        var hasHopByHop = false
     }
 
     /// Adds received bytes to those not parsed yet (kept as they came when nothing
@@ -95,9 +99,16 @@ enum HTTP1Syntax {
                 return .invalidHeaderToken
             }
             switch name.utf8.count {
-            case 14 where name.equalsIgnoringASCIICase("content-length"): fields.contentLengths.append(value)
-            case 17 where name.equalsIgnoringASCIICase("transfer-encoding"): fields.transferEncodings.append(value)
-            default: break
+            case 14 where name.equalsIgnoringASCIICase("content-length"):
+                fields.contentLengths.append(value)
+            case 17 where name.equalsIgnoringASCIICase("transfer-encoding"):
+                fields.transferEncodings.append(value)
+                fields.hasHopByHop = true
+            case 10 where name.equalsIgnoringASCIICase("connection"):
+                fields.connection.append(value)
+                fields.hasHopByHop = true
+            default:
+                if !fields.hasHopByHop && ForwardedHeaders.isHopByHop(name) { fields.hasHopByHop = true }
             }
             fields.list.append((name, value))
             lineStart = newline + 1

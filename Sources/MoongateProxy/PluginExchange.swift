@@ -15,7 +15,7 @@ final class PluginExchange {
     var collectingBody = false
     /// A response hook is running: later response parts wait in `pending`.
     var busy = false
-    var pending: [HTTPClientResponsePart] = []
+    var pending: [UpstreamResponseParser.Event] = []
     /// The upstream's response may carry a body (not HEAD, 204 or 304).
     var responseHasBody = true
     private(set) var finished = false

@@ -161,7 +161,9 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
 
     private func receivedHead(_ parsed: ClientRequestParser.Head) {
         let head = parsed.head
-        guard machine.requestHead(keepAlive: head.isKeepAlive) == .process else { return }
+        let connectionTokens = ForwardedHeaders.connectionTokens(parsed.connection)
+        let keepAlive = ForwardedHeaders.isKeepAlive(connectionTokens: connectionTokens, version: head.version)
+        guard machine.requestHead(keepAlive: keepAlive) == .process else { return }
         output.answeringHead = head.method == .HEAD
         endTries()
         exchangeNumber &+= 1
@@ -185,7 +187,7 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
         let host = HostNormalizer.normalize(head.headers.first(name: "host") ?? "")
         let request = IncomingRequest(
             head: head, path: path, query: query, host: host, contentLength: contentLength,
-            hasTransferEncoding: parsed.framing == .chunked)
+            hasTransferEncoding: parsed.framing == .chunked, connectionTokens: connectionTokens)
         if let plan = config.plugins {
             guard let vm = loop.pluginVM(for: plan) else { return perform(machine.reject(.pluginFailure, close: false)) }
             return runPlugins(request, config: config, plan: plan, vm: vm)
@@ -208,9 +210,10 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
         /// Normalised, without port.
         let host: String
         let contentLength: Int?
-
         /// Chunked.
         let hasTransferEncoding: Bool
+        /// Its `Connection` tokens.
+        let connectionTokens: [Substring]
 
         var hasBody: Bool { (contentLength ?? 0) > 0 || hasTransferEncoding }
         var expectsContinue: Bool {
@@ -283,7 +286,7 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
         let fixedHost = route.preserveHost ? head.headers.first(name: "host") : upstreamSpec.hostHeader
         let targetHost = tries.defaultHostHeader
         var headers = ForwardedHeaders.upstreamRequestHeaders(
-            from: head.headers, clientIP: peer, peerIsTrusted: trusted, host: fixedHost ?? targetHost, scheme: server.scheme)
+            from: head.headers, named: request.connectionTokens, clientIP: peer, peerIsTrusted: trusted, host: fixedHost ?? targetHost, scheme: server.scheme)
         if let plugins {
             // What upstreamRequestHeaders took out stays out: framing is the gateway's
             // to set, and it answers `Expect: 100-continue` itself. One pass with the
@@ -660,7 +663,7 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
 
     // MARK: Upstream -> gateway
 
-    func upstreamReceived(_ part: HTTPClientResponsePart) {
+    func upstreamReceived(_ part: UpstreamResponseParser.Event) {
         if let exchange = plugin, exchange.busy || !exchange.pending.isEmpty {
             exchange.pending.append(part)
             return
@@ -668,7 +671,7 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
         handleResponsePart(part)
     }
 
-    private func handleResponsePart(_ part: HTTPClientResponsePart) {
+    private func handleResponsePart(_ part: UpstreamResponseParser.Event) {
         switch part {
         case .head(let head):
             receivedResponseHead(head)
@@ -688,7 +691,8 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
         }
     }
 
-    private func receivedResponseHead(_ head: HTTPResponseHead) {
+    private func receivedResponseHead(_ parsed: UpstreamResponseParser.Head) {
+        let head = parsed.head
         if machine.state == .forwarding, let tries {
             let status = Int(head.status.code)
             // 1xx heads are interim (the codec passes 101 only); the final head decides.
@@ -700,7 +704,8 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
             tries.responseHeadArrived(status: status, now: MonotonicClock.now())
         }
         var headers = head.headers
-        ForwardedHeaders.removeHopByHop(&headers)
+        let connectionTokens = ForwardedHeaders.connectionTokens(parsed.connection)
+        if parsed.hasHopByHop { ForwardedHeaders.removeHopByHop(&headers, named: connectionTokens) }
         let exchange = plugin
         if let exchange {
             exchange.responseHasBody =
@@ -710,7 +715,7 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
             if exchange.filtersBody { headers.remove(name: "content-length") }
         }
         let needsClose = clientVersion == .http1_0 && !headers.contains(name: "content-length")
-        let upstreamKeepAlive = ForwardedHeaders.isKeepAlive(head.headers, version: head.version)
+        let upstreamKeepAlive = ForwardedHeaders.isKeepAlive(connectionTokens: connectionTokens, version: head.version)
         guard case .send(let close) = machine.responseHead(upstreamKeepAlive: upstreamKeepAlive, needsCloseToDelimit: needsClose)
         else { return }
         armReadTimer()

@@ -90,11 +90,7 @@ final class UpstreamHandler: ChannelDuplexHandler, TickFlushable {
     /// False when no exchange takes the event.
     private func deliver(_ event: UpstreamResponseParser.Event) -> Bool {
         guard let exchange else { return false }
-        switch event {
-        case .head(let head): exchange.upstreamReceived(.head(head))
-        case .body(let bytes): exchange.upstreamReceived(.body(bytes))
-        case .end(let trailers): exchange.upstreamReceived(.end(trailers))
-        }
+        exchange.upstreamReceived(event)
         return true
     }
 

@@ -15,8 +15,16 @@ import NIOHTTP1
 /// obs-fold, a bad chunk, differing lengths, a head over 80 KiB) is an error: the
 /// connection is not trusted any further.
 struct UpstreamResponseParser {
+    struct Head {
+        let head: HTTPResponseHead
+        /// The values of its `Connection` fields.
+        let connection: [String]
+        /// A hop-by-hop field is there.
+        let hasHopByHop: Bool
+    }
+
     enum Event {
-        case head(HTTPResponseHead)
+        case head(Head)
         case body(ByteBuffer)
         case end(HTTPHeaders?)
     }
@@ -136,7 +144,8 @@ struct UpstreamResponseParser {
         // broken upstream, and nothing after it would be HTTP.
         guard code != 101 else { throw HTTPParserError.invalidStatus }
         try frame(method: method, code: code, fields: &fields)
-        return .head(HTTPResponseHead(version: version, status: status, headers: HTTPHeaders(fields.list)))
+        let response = HTTPResponseHead(version: version, status: status, headers: HTTPHeaders(fields.list))
+        return .head(Head(head: response, connection: fields.connection, hasHopByHop: fields.hasHopByHop))
     }
 
     /// Sets the state for the body that follows a head (RFC 9112 §6.3), normalising a

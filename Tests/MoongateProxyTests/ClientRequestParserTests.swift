@@ -95,6 +95,21 @@ struct ClientRequestParserTests {
         #expect(try parser.next() == nil)
     }
 
+    @Test("Connection values and the presence of hop-by-hop fields are noted while parsing")
+    func hopByHopNoted() throws {
+        var parser = ClientRequestParser()
+        parser.append(
+            ByteBuffer(
+                string: "GET /1 HTTP/1.1\r\nConnection: close, X-A\r\nconnection: te\r\n\r\n"
+                    + "GET /2 HTTP/1.1\r\nKeep-Alive: 5\r\n\r\nGET /3 HTTP/1.1\r\nX-Keep-Alive: 1\r\nTE-X: 1\r\n\r\n"))
+        var heads: [ClientRequestParser.Head] = []
+        while let event = try parser.next() {
+            if case .head(let head) = event { heads.append(head) }
+        }
+        #expect(heads.map(\.connection) == [["close, X-A", "te"], [], []])
+        #expect(heads.map(\.hasHopByHop) == [true, true, false])
+    }
+
     @Test("a refused framing stops the parser: what follows its head is never read as a request")
     func refusedFramingStops() throws {
         let wire = "POST / HTTP/1.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n"

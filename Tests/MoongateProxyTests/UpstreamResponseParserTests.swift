@@ -16,7 +16,8 @@ struct UpstreamResponseParserTests {
         var out: [String] = []
         let emit: (UpstreamResponseParser.Event) -> Void = { event in
             switch event {
-            case .head(let head):
+            case .head(let parsed):
+                let head = parsed.head
                 out.append("head \(head.status.code) \(head.version.minor) " + head.headers.map { "\($0.name)=\($0.value)" }.joined(separator: ","))
             case .body(let bytes):
                 if let last = out.last, last.hasPrefix("body ") {
