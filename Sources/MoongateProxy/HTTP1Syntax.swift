@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import MoongateCore
 import NIOCore
 import NIOHTTP1
@@ -47,7 +52,7 @@ enum HTTP1Syntax {
             var index = max(0, scanned - 3)
             defer { scanned = count }
             while index < count {
-                guard let newline = raw[index...].firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+                guard let newline = find(UInt8(ascii: "\n"), in: raw, from: index) else { return nil }
                 // A blank line: "\n" right after the previous "\n" (or "\r\n").
                 if newline == 0 { return 1 }
                 if raw[newline - 1] == UInt8(ascii: "\n") { return newline + 1 }
@@ -91,7 +96,7 @@ enum HTTP1Syntax {
     /// the blank line that ends the head, in one pass over the bytes.
     static func parseFields(_ raw: UnsafeRawBufferPointer, into fields: inout HeadFields) -> HTTPParserError? {
         var lineStart = 0
-        while let newline = raw[lineStart...].firstIndex(of: UInt8(ascii: "\n")) {
+        while let newline = find(UInt8(ascii: "\n"), in: raw, from: lineStart) {
             var lineEnd = newline
             if lineEnd > lineStart, raw[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
             if lineEnd == lineStart { return nil }  // the blank line
@@ -120,7 +125,7 @@ enum HTTP1Syntax {
     /// the value without control characters (HTAB allowed), no obs-fold (a line
     /// starting with a space has no token before its colon).
     static func field(_ raw: UnsafeRawBufferPointer) -> (name: String, value: String)? {
-        guard let colon = raw.firstIndex(of: UInt8(ascii: ":")), colon > 0 else { return nil }
+        guard let colon = find(UInt8(ascii: ":"), in: raw, from: 0), colon > 0 else { return nil }
         for index in 0..<colon where !HTTPToken.isTokenByte(raw[index]) { return nil }
         var start = colon + 1
         var end = raw.count
@@ -131,6 +136,16 @@ enum HTTP1Syntax {
             String(decoding: UnsafeRawBufferPointer(rebasing: raw[0..<colon]), as: UTF8.self),
             String(decoding: UnsafeRawBufferPointer(rebasing: raw[start..<end]), as: UTF8.self)
         )
+    }
+
+    /// The index of the first `byte` in `raw` at or after `start`: `memchr`, which
+    /// compares many bytes at a time (a collection search went byte by byte).
+    @inline(__always)
+    static func find(_ byte: UInt8, in raw: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        guard start < raw.count, let base = raw.baseAddress, let found = memchr(base + start, Int32(byte), raw.count - start) else {
+            return nil
+        }
+        return base.distance(to: UnsafeRawPointer(found))
     }
 
     /// A chunk-size line: hex digits, then optional extensions after ';'.

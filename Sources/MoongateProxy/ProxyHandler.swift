@@ -24,7 +24,8 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
     private var context: ChannelHandlerContext!
     private var machine = ExchangeStateMachine()
     private var parser = ClientRequestParser()
-    /// A byte arrived since the connection went idle (the header timeout runs).
+    /// Part of a request head arrived since the connection went idle: the header
+    /// timeout runs instead of the idle timeout.
     private var sawByte = false
     /// Encodes responses; its bytes go out at each flush.
     private var output: ClientResponseWriter!
@@ -106,13 +107,10 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
     // MARK: Client -> gateway
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if !sawByte {
-            sawByte = true
-            firstByteArrived()
-        }
         parser.append(unwrapInboundIn(data))
         inClientReadBatch = true
         parseRequests()
+        startHeaderTimeoutForPartialHead()
     }
 
     /// Hands on what the parser makes of the bytes received, in order. The head of a
@@ -145,11 +143,7 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
     private func resumePipelined() {
         holdForPipelined = false
         parseRequests()
-        // Only part of a head had arrived: its header timeout runs from now.
-        if machine.state == .idle && parser.hasUnparsedBytes && !sawByte {
-            sawByte = true
-            firstByteArrived()
-        }
+        startHeaderTimeoutForPartialHead()
         setHoldClientReads(holdClientReads)
     }
 
@@ -561,6 +555,9 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
 
     private func leaseUpstream(fresh: Bool) {
         guard let tries else { return }
+        if !fresh, let connection = loop.pool.leaseIdle(upstream: tries.runtime, address: tries.address) {
+            return attach(connection)
+        }
         let exchange = exchangeNumber
         loop.pool.lease(upstream: tries.runtime, address: tries.address, connectTimeout: timeouts.connect, fresh: fresh)
             .assumeIsolated()
@@ -970,9 +967,12 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
         }
     }
 
-    /// The first byte after the connection went idle.
-    private func firstByteArrived() {
-        guard machine.state == .idle else { return }
+    /// The connection is idle with part of a head received: the rest must come within
+    /// `header_timeout` of the first of it. Checked after parsing, so that a head that
+    /// arrives whole (the usual case) arms no timer.
+    private func startHeaderTimeoutForPartialHead() {
+        guard !sawByte, machine.state == .idle, parser.hasUnparsedBytes else { return }
+        sawByte = true
         let limits = store.current.runtime.proxy.limits
         connectionTimer.arm(in: TimeAmount(limits.headerTimeout), onHeaderTimeout)
     }

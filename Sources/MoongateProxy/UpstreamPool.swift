@@ -56,13 +56,21 @@ final class UpstreamPool {
         self.flushes = flushes
     }
 
+    /// An idle connection to `address` for `upstream` if there is one and no earlier
+    /// request waits for a connection of the upstream: the usual case, answered without
+    /// a future (`lease` would make one).
+    func leaseIdle(upstream: UpstreamRuntime, address: String) -> UpstreamConnection? {
+        guard noOneWaits(for: upstream.name) else { return nil }
+        return popIdle(PoolKey(upstream: upstream.name, address: address))
+    }
+
     /// An idle connection to `address` for `upstream`, or a new one (always a new one
     /// when `fresh`), within the upstream's connection limits.
     func lease(upstream: UpstreamRuntime, address: String, connectTimeout: Duration, fresh: Bool = false)
         -> EventLoopFuture<UpstreamConnection>
     {
         // Earlier waiters go first: a newcomer does not take the connection they wait for.
-        if waiters[upstream.name]?.isEmpty ?? true,
+        if noOneWaits(for: upstream.name),
             let leased = leaseNow(upstream: upstream, address: address, connectTimeout: connectTimeout, fresh: fresh)
         {
             return leased
@@ -93,15 +101,26 @@ final class UpstreamPool {
         -> EventLoopFuture<UpstreamConnection>?
     {
         let key = PoolKey(upstream: upstream.name, address: address)
-        // Mutated in place: a copy of the list out of the dictionary would copy its storage.
-        while !fresh, let connection = idle[key]?.popLast() {
-            if connection.channel.isActive {
-                connection.wasReused = true
-                return eventLoop.assumeIsolated().makeSucceededFuture(connection)
-            }
-        }
+        if !fresh, let connection = popIdle(key) { return eventLoop.assumeIsolated().makeSucceededFuture(connection) }
         guard upstream.circuit.tryOpenConnection() else { return nil }
         return connect(key: key, upstream: upstream, connectTimeout: connectTimeout)
+    }
+
+    /// The most recently released open idle connection of `key` (closed ones found on
+    /// the way are dropped).
+    private func popIdle(_ key: PoolKey) -> UpstreamConnection? {
+        // Mutated in place: a copy of the list out of the dictionary would copy its storage.
+        while let connection = idle[key]?.popLast() {
+            if connection.channel.isActive {
+                connection.wasReused = true
+                return connection
+            }
+        }
+        return nil
+    }
+
+    private func noOneWaits(for upstream: String) -> Bool {
+        waiters.isEmpty || waiters[upstream]?.isEmpty ?? true
     }
 
     private func connect(key: PoolKey, upstream: UpstreamRuntime, connectTimeout: Duration) -> EventLoopFuture<UpstreamConnection> {
@@ -193,13 +212,19 @@ final class UpstreamPool {
             connection.channel.close(promise: nil)
             return
         }
-        // Closed idle connections are skipped at lease time, not scanned for here.
-        guard idle[connection.key, default: []].count < maxIdlePerTarget else {
+        // Closed idle connections are skipped at lease time, not scanned for here. One
+        // dictionary lookup: the list is checked and appended to in place.
+        guard Self.append(connection, to: &idle[connection.key, default: []], limit: maxIdlePerTarget) else {
             connection.channel.close(promise: nil)
             return
         }
-        idle[connection.key, default: []].append(connection)
-        if waiters[connection.key.upstream] != nil { serveWaiters(of: connection.key.upstream) }
+        if !waiters.isEmpty && waiters[connection.key.upstream] != nil { serveWaiters(of: connection.key.upstream) }
+    }
+
+    private static func append(_ connection: UpstreamConnection, to list: inout [UpstreamConnection], limit: Int) -> Bool {
+        guard list.count < limit else { return false }
+        list.append(connection)
+        return true
     }
 
     /// Closes every idle connection (drain).
