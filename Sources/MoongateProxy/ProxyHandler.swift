@@ -57,8 +57,11 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
     /// one turns out to be closed (not a retry: the request never reached the upstream).
     private var replaysOnFreshConnection = false
     private var timeouts = UpstreamTimeouts()
+    /// `timeouts.read` as NIO counts time (converted once per request: a Duration's
+    /// components take a 128-bit division, and the read timer is armed at every part).
+    private var readTimeout = TimeAmount.seconds(30)
     /// The read timeout until the response head: the retry policy's per-try timeout.
-    private var tryTimeout = Duration.seconds(30)
+    private var tryTimeout = TimeAmount.seconds(30)
     /// `max_body_bytes` of the generation the request started with.
     private var maxBodyBytes = 0
     private var readTimer: LazyTimer!
@@ -266,7 +269,8 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
             timeouts = UpstreamTimeouts(
                 connect: .milliseconds(override.connect), read: .milliseconds(override.read), write: .milliseconds(override.write))
         }
-        tryTimeout = tries.policy.tryTimeout(read: timeouts.read)
+        readTimeout = TimeAmount(timeouts.read)
+        tryTimeout = TimeAmount(tries.policy.tryTimeout(read: timeouts.read))
 
         var upstreamPath = request.path
         if route.stripPrefix, let prefix = match.matchedPrefix {
@@ -285,7 +289,7 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
             // What upstreamRequestHeaders took out stays out: framing is the gateway's
             // to set, and it answers `Expect: 100-continue` itself. One pass with the
             // plugins' own edits.
-            HeaderEdit.apply(plugins.allUpstreamHeaderEdits + ProxyHandler.gatewayOwnedRequestFields, to: &headers)
+            HeaderEdit.apply(plugins.allUpstreamHeaderEdits(then: ProxyHandler.gatewayOwnedRequestFields), to: &headers)
         }
         // Each try names its own target as Host, unless the route, the upstream or a
         // plugin fixed it.
@@ -947,8 +951,7 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
     /// Read timeout: the upstream must send something within `timeouts.read` of the
     /// request being sent and of each response part.
     private func armReadTimer() {
-        let timeout = machine.state == .responding ? timeouts.read : tryTimeout
-        readTimer.arm(in: TimeAmount(timeout), onUpstreamTimeout)
+        readTimer.arm(in: machine.state == .responding ? readTimeout : tryTimeout, onUpstreamTimeout)
     }
 
     /// Between requests an idle connection is closed after `idle_timeout`. Once the
@@ -956,8 +959,7 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
     /// `header_timeout` (408): a client cannot hold a connection by trickling a head.
     private func armIdleTimer() {
         sawByte = false
-        let limits = store.current.runtime.proxy.limits
-        connectionTimer.arm(in: TimeAmount(limits.idleTimeout), onIdleTimeout)
+        connectionTimer.arm(in: store.current.idleTimeout, onIdleTimeout)
     }
 
     private lazy var onIdleTimeout: () -> Void = { [unowned self] in
@@ -973,8 +975,7 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
     private func startHeaderTimeoutForPartialHead() {
         guard !sawByte, machine.state == .idle, parser.hasUnparsedBytes else { return }
         sawByte = true
-        let limits = store.current.runtime.proxy.limits
-        connectionTimer.arm(in: TimeAmount(limits.headerTimeout), onHeaderTimeout)
+        connectionTimer.arm(in: store.current.headerTimeout, onHeaderTimeout)
     }
 
     private lazy var onHeaderTimeout: () -> Void = { [unowned self] in

@@ -1,6 +1,7 @@
 import MoongateCore
 import MoongateScripting
 import NIOConcurrencyHelpers
+import NIOCore
 
 /// One generation of configuration as the data plane serves it: the compiled config,
 /// its router, and the plugin plan (which plugins run for which route, with which
@@ -11,12 +12,18 @@ public final class ServingConfig: Sendable {
     public let router: Router
     /// Nil or empty when no plugin runs: requests skip the plugin machinery.
     public let plugins: PluginPlan?
+    /// `proxy.limits.idle_timeout` and `header_timeout` as NIO counts time (made once:
+    /// the timers are armed for every request).
+    let idleTimeout: TimeAmount
+    let headerTimeout: TimeAmount
 
     public init(generation: Int, runtime: RuntimeConfig, plugins: PluginPlan? = nil) throws {
         self.generation = generation
         self.runtime = runtime
         self.router = try Router(routes: runtime.routeSpecs)
         self.plugins = plugins.flatMap { $0.isEmpty ? nil : $0 }
+        idleTimeout = TimeAmount(runtime.proxy.limits.idleTimeout)
+        headerTimeout = TimeAmount(runtime.proxy.limits.headerTimeout)
     }
 
     /// The same configuration with another plugin plan (a scripts reload).
@@ -25,6 +32,8 @@ public final class ServingConfig: Sendable {
         self.runtime = previous.runtime
         self.router = previous.router
         self.plugins = plugins.flatMap { $0.isEmpty ? nil : $0 }
+        idleTimeout = previous.idleTimeout
+        headerTimeout = previous.headerTimeout
     }
 }
 

@@ -226,7 +226,7 @@ public final class PluginTestRunner {
 
     private func upstreamMessage(_ request: PluginRequest, _ input: PluginTestInput) -> Outcome.Message {
         var headers = request.headers
-        HeaderEdit.apply(request.allUpstreamHeaderEdits, to: &headers)
+        HeaderEdit.apply(request.allUpstreamHeaderEdits(), to: &headers)
         let body = request.upstreamBody ?? input.body
         if request.upstreamBody != nil { headers.replaceOrAdd(name: "Content-Length", value: String(body.count)) }
         return Outcome.Message(

@@ -12,6 +12,9 @@ public struct ConsumerIndex: Sendable {
     /// Different for every index built: Lua caches lookups per index.
     public let generation: Int
 
+    /// No consumers (made once: building an index takes a global lock).
+    public static let empty = ConsumerIndex([])
+
     public init(_ consumers: [ConsumerConfig]) {
         generation = Self.lastGeneration.withLockedValue { value in
             value += 1

@@ -15,12 +15,15 @@ public enum HeaderEdit: Sendable, Equatable {
     /// names goes; the fields set or added after its last `set` or `clear` are
     /// appended, in the order they were asked for.
     public static func apply(_ edits: [HeaderEdit], to headers: inout HTTPHeaders) {
-        guard edits.count > 1 else {
+        let count = edits.count
+        guard count > 1 else {
             edits.first?.apply(to: &headers)
             return
         }
         var removed: [String] = []
+        removed.reserveCapacity(count)
         var added: [(String, String)] = []
+        added.reserveCapacity(count)
         for edit in edits {
             switch edit {
             case .set(let name, let value):

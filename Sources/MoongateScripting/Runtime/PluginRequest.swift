@@ -50,7 +50,7 @@ public final class PluginRequest: PluginRunContext {
     /// Upstream names `gate.service.set_upstream` accepts.
     public var knownUpstreams: Set<String> = []
     /// The configuration's consumers (`gate.consumers.find`).
-    public var consumers = ConsumerIndex([])
+    public var consumers = ConsumerIndex.empty
 
     // MARK: What goes upstream
 
@@ -82,15 +82,22 @@ public final class PluginRequest: PluginRunContext {
         return [.set("X-Consumer-Username", username), consumerGroups.map { .set("X-Consumer-Groups", $0) } ?? .clear("X-Consumer-Groups")]
     }
 
-    /// Every edit of the upstream request headers, in the order they apply.
-    public var allUpstreamHeaderEdits: [HeaderEdit] {
+    /// Every edit of the upstream request headers, in the order they apply, then
+    /// `more` (in one array, allocated once).
+    public func allUpstreamHeaderEdits(then more: [HeaderEdit] = []) -> [HeaderEdit] {
         // A client must not be able to pose as a consumer: the gateway's own consumer
         // headers replace whatever came in.
-        var edits: [HeaderEdit] = [.clear("X-Consumer-Username"), .clear("X-Consumer-Groups")]
-        edits += consumerHeaderEdits
+        let consumer = consumerHeaderEdits
+        var edits: [HeaderEdit] = []
+        edits.reserveCapacity(PluginRequest.consumerHeaderClears.count + consumer.count + upstreamHeaderEdits.count + more.count)
+        edits += PluginRequest.consumerHeaderClears
+        edits += consumer
         edits += upstreamHeaderEdits
+        edits += more
         return edits
     }
+
+    private static let consumerHeaderClears: [HeaderEdit] = [.clear("X-Consumer-Username"), .clear("X-Consumer-Groups")]
 
     // MARK: Body
 
