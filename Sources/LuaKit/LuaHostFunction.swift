@@ -41,8 +41,13 @@ public struct LuaCall {
         return LuaValue.readBytes(from: state, at: Int32(position))
     }
 
+    /// The argument when it is a string, decoded straight from Lua's bytes (invalid
+    /// UTF-8 is repaired).
     public func string(_ position: Int) -> String? {
-        bytes(position).map { String(decoding: $0, as: UTF8.self) }
+        guard lua_type(state, Int32(position)) == LUA_TSTRING else { return nil }
+        var length = 0
+        guard let pointer = lua_tolstring(state, Int32(position), &length) else { return nil }
+        return String(decoding: UnsafeRawBufferPointer(start: pointer, count: length), as: UTF8.self)
     }
 
     /// The argument when it is an integer, or a float with an exact integer value.
@@ -74,6 +79,21 @@ public struct LuaCall {
         }
         for value in values { value.push(onto: state) }
         return .results(Int32(values.count))
+    }
+
+    /// Answers with one Lua array of `strings`, pushed straight from the Swift strings
+    /// (a `LuaValue.array` of `.string`s would first copy each into a byte array).
+    public func returnArray(ofStrings strings: [String]) -> LuaHostResult {
+        guard lua_checkstack(state, 3) != 0 else { return .error("too many results") }
+        lua_createtable(state, Int32(clamping: strings.count), 0)
+        for (offset, string) in strings.enumerated() {
+            var string = string
+            string.withUTF8 { bytes in
+                _ = lua_pushlstring(state, UnsafeRawPointer(bytes.baseAddress)?.assumingMemoryBound(to: CChar.self), bytes.count)
+            }
+            lua_rawseti(state, -2, lua_Integer(offset + 1))
+        }
+        return .results(1)
     }
 
     /// True when the call may answer `.yield`: it runs in a coroutine driven by

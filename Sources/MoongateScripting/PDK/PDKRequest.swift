@@ -39,7 +39,7 @@ enum PDKRequest {
             return call.return(value.map { LuaValue.string($0) } ?? .nil)
         }
         pdk.registerRequest("__moongate_host.header_pairs", .request, shownAs: "gate.request.get_headers") { call, request in
-            call.return(request.flatHeaders)
+            call.returnArray(ofStrings: request.flatHeaders)
         }
         pdk.registerRequest("gate.request.get_body", [.rewrite, .access]) { call, request in
             if let body = request.body { return call.return(.string(body)) }
