@@ -72,6 +72,7 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
     /// `inet_ntop` and a `sprintf`).
     private lazy var peerAddress: SocketAddress? = context.channel.remoteAddress
     private lazy var peerIP: String? = peerAddress?.ipAddress
+    private lazy var localPort: Int = context.channel.localAddress?.port ?? 0
     /// Made once: a closure literal at each arming would be an allocation per request.
     private lazy var onUpstreamTimeout: () -> Void = { [unowned self] in upstreamTimedOut() }
 
@@ -414,7 +415,7 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
         let peerIP = self.peerIP ?? ""
         let trusted = self.peerIP.map { address in config.runtime.proxy.trustedProxies.contains { $0.contains(address) } } ?? false
         let request = PluginRequest(
-            method: head.method.rawValue, scheme: server.scheme, host: incoming.host, port: context.channel.localAddress?.port ?? 0,
+            method: head.method.rawValue, scheme: server.scheme, host: incoming.host, port: localPort,
             path: incoming.path, rawQuery: incoming.query ?? "", headers: head.headers, httpVersion: head.version,
             clientIP: peerIP, clientPort: peer?.port ?? 0,
             forwardedIP: trusted

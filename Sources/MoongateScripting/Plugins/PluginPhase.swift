@@ -15,7 +15,21 @@ public enum PluginPhase: String, CaseIterable, Sendable, Comparable {
     /// The Lua function name a plugin table defines for this phase.
     public var functionName: String { rawValue }
 
+    /// 0-based position in `allCases` (a switch: searching `allCases` builds the array
+    /// at each call, and phases are looked up several times per request).
+    public var ordinal: Int {
+        switch self {
+        case .initialize: return 0
+        case .rewrite: return 1
+        case .access: return 2
+        case .balancer: return 3
+        case .headerFilter: return 4
+        case .bodyFilter: return 5
+        case .log: return 6
+        }
+    }
+
     public static func < (lhs: PluginPhase, rhs: PluginPhase) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+        lhs.ordinal < rhs.ordinal
     }
 }

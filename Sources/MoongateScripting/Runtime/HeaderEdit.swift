@@ -35,6 +35,13 @@ public enum HeaderEdit: Sendable, Equatable {
                 replace(name, removed: &removed, added: &added)
             }
         }
+        // Usually nothing the edits clear is there (they clear what a client must not
+        // pass on, such as X-Consumer-Username): then the headers are only added to.
+        let removes = headers.contains { header in removed.contains { $0.equalsIgnoringASCIICase(header.name) } }
+        guard removes else {
+            for (name, value) in added { headers.add(name: name, value: value) }
+            return
+        }
         var result: [(String, String)] = []
         result.reserveCapacity(headers.count + added.count)
         for (name, value) in headers where !removed.contains(where: { $0.equalsIgnoringASCIICase(name) }) {

@@ -172,7 +172,7 @@ public final class PluginVM {
     }
 
     static func phaseNumber(_ phase: PluginPhase) -> Int {
-        PluginPhase.allCases.firstIndex(of: phase)! + 1
+        phase.ordinal + 1
     }
 }
 
