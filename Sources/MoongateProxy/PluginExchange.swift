@@ -1,3 +1,4 @@
+import MoongateCore
 import MoongateScripting
 import NIOHTTP1
 
@@ -9,8 +10,13 @@ final class PluginExchange {
     let vm: PluginVM
     let plan: PluginPlan
     let request: PluginRequest
+    /// The request as it came, and the configuration generation it started with.
+    let incoming: IncomingRequest
+    let config: ServingConfig
     /// The global chain until the request is routed.
     var chain: PluginChain
+    /// Set once the request is routed (after the rewrite phase).
+    var routed: (match: RouteMatch, route: CompiledRoute, upstreamName: String)?
     /// A plugin asked for the body (`gate.request.get_body`): it is buffered whole.
     var collectingBody = false
     /// A response hook is running: later response parts wait in `pending`.
@@ -20,10 +26,12 @@ final class PluginExchange {
     var responseHasBody = true
     private(set) var finished = false
 
-    init(vm: PluginVM, plan: PluginPlan, request: PluginRequest) {
+    init(vm: PluginVM, plan: PluginPlan, request: PluginRequest, incoming: IncomingRequest, config: ServingConfig) {
         self.vm = vm
         self.plan = plan
         self.request = request
+        self.incoming = incoming
+        self.config = config
         chain = plan.globalChain
         vm.retain(plan)
     }

@@ -199,26 +199,6 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
         forward(request, config: config, route: route, match: match, upstreamName: upstreamName, plugins: nil)
     }
 
-    /// The parts of a request head the proxy works with.
-    private struct IncomingRequest {
-        let head: HTTPRequestHead
-        /// Normalised.
-        let path: String
-        let query: String?
-        /// Normalised, without port.
-        let host: String
-        let contentLength: Int?
-        /// Chunked.
-        let hasTransferEncoding: Bool
-        /// Its `Connection` tokens.
-        let connectionTokens: [Substring]
-
-        var hasBody: Bool { (contentLength ?? 0) > 0 || hasTransferEncoding }
-        var expectsContinue: Bool {
-            head.version == .http1_1 && head.headers["expect"].contains { $0.equalsIgnoringASCIICase("100-continue") }
-        }
-    }
-
     private func route(_ request: IncomingRequest, config: ServingConfig) -> (RouteMatch, CompiledRoute)? {
         let head = request.head
         guard
@@ -424,7 +404,7 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
                 } : peerIP)
         request.consumers = plan.consumers
         request.knownUpstreams = plan.upstreamNames
-        let exchange = PluginExchange(vm: vm, plan: plan, request: request)
+        let exchange = PluginExchange(vm: vm, plan: plan, request: request, incoming: incoming, config: config)
         exchange.responseHasBody = head.method != .HEAD
         plugin = exchange
         machine.connecting()
@@ -432,18 +412,36 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
         request.requestBody = { [weak self, unowned exchange] in
             guard let self, plugin === exchange else { return }
             exchange.collectingBody = true
-            if incoming.expectsContinue && !continueSent { sendContinue() }
+            if exchange.incoming.expectsContinue && !continueSent { sendContinue() }
             if machine.requestEnded {
                 deliverBody(to: exchange)
             } else {
                 setHoldClientReads(false)
             }
         }
+        runRequestPhase(.rewrite, of: exchange)
+    }
 
-        vm.runPhase(.rewrite, chain: plan.rewriteChain, plan: plan, request: request) { [self] outcome in
-            guard plugin === exchange, machine.state == .connecting else { return }
-            guard case .proceed = outcome else { return respondFromPlugins(exchange, outcome) }
-            guard let (match, route) = self.route(incoming, config: config) else {
+    /// Runs a request phase's hooks, then goes on with `requestPhaseDone`: at once,
+    /// without making a closure, when the chain has no hook for the phase.
+    private func runRequestPhase(_ phase: PluginPhase, of exchange: PluginExchange) {
+        let chain = phase == .rewrite ? exchange.plan.rewriteChain : exchange.chain
+        guard chain.has(phase) else { return requestPhaseDone(phase, of: exchange, .proceed) }
+        exchange.vm.runPhase(phase, chain: chain, plan: exchange.plan, request: exchange.request) { [self] outcome in
+            requestPhaseDone(phase, of: exchange, outcome)
+        }
+    }
+
+    /// After rewrite: routing, then access. After access: the balancer phase (with the
+    /// chosen upstream's targets). After balancer: the request goes up.
+    private func requestPhaseDone(_ phase: PluginPhase, of exchange: PluginExchange, _ outcome: PluginPhaseOutcome) {
+        guard plugin === exchange, machine.state == .connecting else { return }
+        guard case .proceed = outcome else { return respondFromPlugins(exchange, outcome) }
+        let request = exchange.request
+        let config = exchange.config
+        switch phase {
+        case .rewrite:
+            guard let (match, route) = self.route(exchange.incoming, config: config) else {
                 return respondFromPlugins(exchange, error: .noRoute)
             }
             guard let upstreamName = loop.upstreamName(for: route, generation: config.generation) else {
@@ -451,30 +449,31 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
             }
             let spec = config.runtime.routeSpecs[match.routeIndex]
             request.route = PluginRequest.RouteInfo(name: route.name, upstream: upstreamName, hosts: spec.hosts, paths: spec.paths)
-            exchange.chain = plan.chain(routeIndex: match.routeIndex, upstream: upstreamName)
-            vm.runPhase(.access, chain: exchange.chain, plan: plan, request: request) { [self] outcome in
-                guard plugin === exchange, machine.state == .connecting else { return }
-                guard case .proceed = outcome else { return respondFromPlugins(exchange, outcome) }
-                let chosen = request.upstreamOverride ?? upstreamName
-                if exchange.chain.has(.balancer), let upstream = config.runtime.upstreams[chosen],
-                    let runtime = loop.upstreamRuntime(named: chosen, generation: config.generation)
-                {
-                    let now = MonotonicClock.now()
-                    let snapshot = runtime.members.snapshot
-                    let balancer = loop.balancer(for: runtime, algorithm: upstream.algorithm, snapshot: snapshot, now: now).balancer
-                    request.balancerTargets = snapshot.targets.indices.map { index in
-                        PluginRequest.TargetInfo(
-                            address: snapshot.targets[index].address, weight: snapshot.targets[index].weight,
-                            healthy: snapshot.isHealthy(index, now: now), active: balancer.activeRequests(target: index),
-                            latencyMilliseconds: balancer.latencyMilliseconds(target: index, now: now))
-                    }
-                }
-                vm.runPhase(.balancer, chain: exchange.chain, plan: plan, request: request) { [self] outcome in
-                    guard plugin === exchange, machine.state == .connecting else { return }
-                    if case .failed = outcome { return respondFromPlugins(exchange, outcome) }
-                    forward(incoming, config: config, route: route, match: match, upstreamName: chosen, plugins: request)
+            exchange.routed = (match, route, upstreamName)
+            exchange.chain = exchange.plan.chain(routeIndex: match.routeIndex, upstream: upstreamName)
+            runRequestPhase(.access, of: exchange)
+        case .access:
+            guard let (_, _, upstreamName) = exchange.routed else { return }
+            // The upstream is settled here: the balancer phase picks among its targets.
+            let chosen = request.upstreamOverride ?? upstreamName
+            exchange.routed?.upstreamName = chosen
+            if exchange.chain.has(.balancer), let upstream = config.runtime.upstreams[chosen],
+                let runtime = loop.upstreamRuntime(named: chosen, generation: config.generation)
+            {
+                let now = MonotonicClock.now()
+                let snapshot = runtime.members.snapshot
+                let balancer = loop.balancer(for: runtime, algorithm: upstream.algorithm, snapshot: snapshot, now: now).balancer
+                request.balancerTargets = snapshot.targets.indices.map { index in
+                    PluginRequest.TargetInfo(
+                        address: snapshot.targets[index].address, weight: snapshot.targets[index].weight,
+                        healthy: snapshot.isHealthy(index, now: now), active: balancer.activeRequests(target: index),
+                        latencyMilliseconds: balancer.latencyMilliseconds(target: index, now: now))
                 }
             }
+            runRequestPhase(.balancer, of: exchange)
+        default:
+            guard let (match, route, upstreamName) = exchange.routed else { return }
+            forward(exchange.incoming, config: config, route: route, match: match, upstreamName: upstreamName, plugins: request)
         }
     }
 
