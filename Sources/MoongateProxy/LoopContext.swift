@@ -11,10 +11,11 @@ final class LoopContext {
     let pool: UpstreamPool
     let flushes: TickFlushes
     private let upstreams: UpstreamDirectory
-    /// The directory's upstreams as of `runtimesGeneration` (reloads apply to the
-    /// directory before they publish, so a generation's upstreams are all there).
-    private var runtimes: [String: UpstreamRuntime] = [:]
-    private var runtimesGeneration = -1
+    /// The upstreams of generation `upstreamsGeneration`: the directory's runtimes
+    /// (reloads apply to the directory before they publish, so a generation's
+    /// upstreams are all there) with their specs.
+    private var upstreamEntries: [String: UpstreamEntry] = [:]
+    private var upstreamsGeneration = -1
     private var balancers: [String: LoopBalancer] = [:]
     private var splits: [String: (generation: Int, balancer: SmoothWeightedRoundRobin)] = [:]
     private let pluginEnvironment: PluginVMEnvironment
@@ -59,13 +60,18 @@ final class LoopContext {
         }
     }
 
-    /// The live state of the upstream `name` of generation `generation`.
-    func upstreamRuntime(named name: String, generation: Int) -> UpstreamRuntime? {
-        if runtimesGeneration != generation {
-            runtimes = upstreams.runtimes
-            runtimesGeneration = generation
+    /// The upstream `name` of `config`'s generation: its spec and live state, in one
+    /// lookup (and without copying the spec, a struct of many fields, per request).
+    func upstream(named name: String, in config: ServingConfig) -> UpstreamEntry? {
+        if upstreamsGeneration != config.generation {
+            let runtimes = upstreams.runtimes
+            upstreamEntries = [:]
+            for (name, spec) in config.runtime.upstreams {
+                if let runtime = runtimes[name] { upstreamEntries[name] = UpstreamEntry(spec: spec, runtime: runtime) }
+            }
+            upstreamsGeneration = config.generation
         }
-        return runtimes[name]
+        return upstreamEntries[name]
     }
 
     /// This loop's balancer for `runtime` over `snapshot`'s targets, rebuilt when the
@@ -95,6 +101,17 @@ final class LoopContext {
         }
         var selection = balancer.selection(hashKey: 0, now: 0)
         return selection.next().map { route.upstreams[$0].name }
+    }
+}
+
+/// An upstream as one generation configures it, with its live state.
+final class UpstreamEntry {
+    let spec: UpstreamSpec
+    let runtime: UpstreamRuntime
+
+    init(spec: UpstreamSpec, runtime: UpstreamRuntime) {
+        self.spec = spec
+        self.runtime = runtime
     }
 }
 

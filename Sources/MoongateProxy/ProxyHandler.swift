@@ -219,33 +219,32 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
         plugins: PluginRequest?
     ) {
         let head = request.head
-        guard let upstreamSpec = config.runtime.upstreams[upstreamName],
-            let runtime = loop.upstreamRuntime(named: upstreamName, generation: config.generation)
-        else {
+        guard let upstream = loop.upstream(named: upstreamName, in: config) else {
             return perform(machine.reject(.noTarget, close: false))
         }
+        let runtime = upstream.runtime
         guard runtime.circuit.tryStartRequest() else {
             return perform(machine.reject(.shed("too many requests in flight to upstream '\(upstreamName)'"), close: false))
         }
         let now = MonotonicClock.now()
         let snapshot = runtime.members.snapshot
-        let balancer = loop.balancer(for: runtime, algorithm: upstreamSpec.algorithm, snapshot: snapshot, now: now)
+        let balancer = loop.balancer(for: runtime, algorithm: upstream.spec.algorithm, snapshot: snapshot, now: now)
         let peer = peerIP
         let hashKey =
-            upstreamSpec.algorithm == .consistentHash
+            upstream.spec.algorithm == .consistentHash
             ? UpstreamHashKey.value(
-                for: upstreamSpec.hashOn, headers: head.headers, path: request.path, rawQuery: request.query, clientIP: peer ?? "")
+                for: upstream.spec.hashOn, headers: head.headers, path: request.path, rawQuery: request.query, clientIP: peer ?? "")
             : 0
-        var retryConfig = route.retries.map { $0.applied(to: upstreamSpec.retries) } ?? upstreamSpec.retries
+        var retryConfig = route.retries.map { $0.applied(to: upstream.spec.retries) } ?? upstream.spec.retries
         if let attempts = plugins?.retriesOverride { retryConfig.attempts = attempts }
         let tries = UpstreamTries(
             runtime: runtime, loopBalancer: balancer, snapshot: snapshot, policy: RetryPolicy(retryConfig), hashKey: hashKey,
-            fixedAddress: plugins?.targetOverride, reportsOutcomes: upstreamSpec.health.passive != nil, now: now)
+            fixedAddress: plugins?.targetOverride, reportsOutcomes: upstream.spec.health.passive != nil, now: now)
         self.tries = tries
         guard tries.chooseTarget(now: now) else {
             return perform(machine.reject(.noTarget, close: false))
         }
-        timeouts = upstreamSpec.timeouts
+        timeouts = upstream.spec.timeouts
         if let override = plugins?.timeoutsOverride {
             timeouts = UpstreamTimeouts(
                 connect: .milliseconds(override.connect), read: .milliseconds(override.read), write: .milliseconds(override.write))
@@ -262,7 +261,7 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
         // otherwise split the request line.
         let query = plugins?.upstreamRawQuery.map { $0.isEmpty ? nil : ProxyHandler.encodedQuery($0) } ?? request.query.map { ProxyHandler.encodedQuery($0) }
         let trusted = peer.map { address in config.runtime.proxy.trustedProxies.contains { $0.contains(address) } } ?? false
-        let fixedHost = route.preserveHost ? head.headers.first(name: "host") : upstreamSpec.hostHeader
+        let fixedHost = route.preserveHost ? head.headers.first(name: "host") : upstream.spec.hostHeader
         let targetHost = tries.defaultHostHeader
         var headers = ForwardedHeaders.upstreamRequestHeaders(
             from: head.headers, named: request.connectionTokens, clientIP: peer, peerIsTrusted: trusted, host: fixedHost ?? targetHost, scheme: server.scheme)
@@ -457,12 +456,11 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
             // The upstream is settled here: the balancer phase picks among its targets.
             let chosen = request.upstreamOverride ?? upstreamName
             exchange.routed?.upstreamName = chosen
-            if exchange.chain.has(.balancer), let upstream = config.runtime.upstreams[chosen],
-                let runtime = loop.upstreamRuntime(named: chosen, generation: config.generation)
-            {
+            if exchange.chain.has(.balancer), let entry = loop.upstream(named: chosen, in: config) {
+                let runtime = entry.runtime
                 let now = MonotonicClock.now()
                 let snapshot = runtime.members.snapshot
-                let balancer = loop.balancer(for: runtime, algorithm: upstream.algorithm, snapshot: snapshot, now: now).balancer
+                let balancer = loop.balancer(for: runtime, algorithm: entry.spec.algorithm, snapshot: snapshot, now: now).balancer
                 request.balancerTargets = snapshot.targets.indices.map { index in
                     PluginRequest.TargetInfo(
                         address: snapshot.targets[index].address, weight: snapshot.targets[index].weight,
