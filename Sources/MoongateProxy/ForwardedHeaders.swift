@@ -130,8 +130,11 @@ enum ForwardedHeaders {
         return HTTPHeaders(headers)
     }
 
-    static func appendVia(_ headers: inout HTTPHeaders, version: String) {
-        let entry = "\(version) moongate"
+    /// Adds this hop to `Via`, naming the version of the message received.
+    static func appendVia(_ headers: inout HTTPHeaders, receivedVersion version: HTTPVersion) {
+        // The usual entries are constants: an interpolated string per response showed.
+        let entry =
+            version == .http1_1 ? "1.1 moongate" : version == .http1_0 ? "1.0 moongate" : "\(version.major).\(version.minor) moongate"
         guard headers.contains(name: "via") else { return headers.add(name: "via", value: entry) }
         let previous = headers["via"].joined(separator: ", ")
         headers.replaceOrAdd(name: "via", value: "\(previous), \(entry)")

@@ -718,7 +718,7 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
         guard case .send(let close) = machine.responseHead(upstreamKeepAlive: upstreamKeepAlive, needsCloseToDelimit: needsClose)
         else { return }
         armReadTimer()
-        ForwardedHeaders.appendVia(&headers, version: "\(head.version.major).\(head.version.minor)")
+        ForwardedHeaders.appendVia(&headers, receivedVersion: head.version)
         if close {
             headers.replaceOrAdd(name: "connection", value: "close")
         } else if clientVersion == .http1_0 {
