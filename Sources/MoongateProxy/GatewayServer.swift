@@ -77,7 +77,7 @@ public final class GatewayServer: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     // The proxy handler alone: it parses requests itself
-                    // (ClientRequestParser), queues pipelined ones, and encodes its
+                    // (ClientRequestParser), holds pipelined ones back, and encodes its
                     // responses (ClientResponseWriter).
                     try channel.pipeline.syncOperations.addHandler(
                         ProxyHandler(store: store, loop: contexts.context(for: channel.eventLoop), server: state))
