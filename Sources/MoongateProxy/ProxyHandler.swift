@@ -694,7 +694,8 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
         let head = parsed.head
         if machine.state == .forwarding, let tries {
             let status = Int(head.status.code)
-            // 1xx heads are interim (the codec passes 101 only); the final head decides.
+            // Interim 1xx heads never get here (the upstream parser drops them, and
+            // refuses a 101); `status >= 200` keeps that assumption explicit.
             if status >= 200, tries.policy.config.retryOn.contains(.status(status)),
                 retryAfterFailure(.status(status), outcome: .response(status: status))
             {
@@ -1046,7 +1047,8 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
     // MARK: Helpers
 
     /// The query with every byte outside RFC 3986's query characters percent-encoded
-    /// (the upstream codec refuses them; the client's parser lets some through).
+    /// (the client's parser accepts any visible ASCII in a target, such as `{` or `|`;
+    /// origins may refuse them).
     static func encodedQuery(_ query: String) -> String {
         var out = ""
         for byte in query.utf8 {
