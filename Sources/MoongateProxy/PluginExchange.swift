@@ -50,6 +50,8 @@ final class PluginExchange {
         guard !finished else { return }
         finished = true
         request.pendingResponseEdits = []
+        // Without log hooks no closure is made.
+        guard chain.has(.log) else { return vm.release(plan, request: request) }
         vm.runPhase(.log, chain: chain, plan: plan, request: request) { [self] _ in
             vm.release(plan, request: request)
         }

@@ -210,7 +210,14 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
 
     /// Request fields a plugin cannot set for the upstream: the gateway frames the
     /// body and answers `Expect` itself.
-    private static let gatewayOwnedRequestFields: [HeaderEdit] = [.clear("content-length"), .clear("transfer-encoding"), .clear("expect")]
+    private static func isGatewayOwned(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 6: return name.equalsIgnoringASCIICase("expect")
+        case 14: return name.equalsIgnoringASCIICase("content-length")
+        case 17: return name.equalsIgnoringASCIICase("transfer-encoding")
+        default: return false
+        }
+    }
 
     /// Sends the request to its upstream: the target, the upstream head (with what
     /// plugins changed), then a leased connection.
@@ -267,9 +274,9 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
             from: head.headers, named: request.connectionTokens, clientIP: peer, peerIsTrusted: trusted, host: fixedHost ?? targetHost, scheme: server.scheme)
         if let plugins {
             // What upstreamRequestHeaders took out stays out: framing is the gateway's
-            // to set, and it answers `Expect: 100-continue` itself. One pass with the
-            // plugins' own edits.
-            HeaderEdit.apply(plugins.allUpstreamHeaderEdits(then: ProxyHandler.gatewayOwnedRequestFields), to: &headers)
+            // to set, and it answers `Expect: 100-continue` itself, so the plugins'
+            // edits of those fields are dropped.
+            HeaderEdit.apply(plugins.allUpstreamHeaderEdits(excluding: ProxyHandler.isGatewayOwned), to: &headers)
         }
         // Each try names its own target as Host, unless the route, the upstream or a
         // plugin fixed it.

@@ -20,6 +20,11 @@ public enum HeaderEdit: Sendable, Equatable {
             edits.first?.apply(to: &headers)
             return
         }
+        // Only clears, of fields that are not there (a request without a consumer: the
+        // consumer headers a client must not send are cleared): nothing to do.
+        if edits.allSatisfy(\.isClear), !headers.contains(where: { header in edits.contains { $0.name.equalsIgnoringASCIICase(header.name) } }) {
+            return
+        }
         var removed: [String] = []
         removed.reserveCapacity(count)
         var added: [(String, String)] = []
@@ -55,6 +60,18 @@ public enum HeaderEdit: Sendable, Equatable {
     private static func replace(_ name: String, removed: inout [String], added: inout [(String, String)]) {
         if !removed.contains(where: { $0.equalsIgnoringASCIICase(name) }) { removed.append(name) }
         added.removeAll { $0.0.equalsIgnoringASCIICase(name) }
+    }
+
+    /// The field the edit is about.
+    public var name: String {
+        switch self {
+        case .set(let name, _), .add(let name, _), .clear(let name): return name
+        }
+    }
+
+    var isClear: Bool {
+        if case .clear = self { return true }
+        return false
     }
 
     public func apply(to headers: inout HTTPHeaders) {

@@ -82,18 +82,17 @@ public final class PluginRequest: PluginRunContext {
         return [.set("X-Consumer-Username", username), consumerGroups.map { .set("X-Consumer-Groups", $0) } ?? .clear("X-Consumer-Groups")]
     }
 
-    /// Every edit of the upstream request headers, in the order they apply, then
-    /// `more` (in one array, allocated once).
-    public func allUpstreamHeaderEdits(then more: [HeaderEdit] = []) -> [HeaderEdit] {
+    /// Every edit of the upstream request headers, in the order they apply, without
+    /// the plugins' edits of the fields `excluding` names (in one array, allocated once).
+    public func allUpstreamHeaderEdits(excluding: (String) -> Bool = { _ in false }) -> [HeaderEdit] {
         // A client must not be able to pose as a consumer: the gateway's own consumer
         // headers replace whatever came in.
         let consumer = consumerHeaderEdits
         var edits: [HeaderEdit] = []
-        edits.reserveCapacity(PluginRequest.consumerHeaderClears.count + consumer.count + upstreamHeaderEdits.count + more.count)
+        edits.reserveCapacity(PluginRequest.consumerHeaderClears.count + consumer.count + upstreamHeaderEdits.count)
         edits += PluginRequest.consumerHeaderClears
         edits += consumer
-        edits += upstreamHeaderEdits
-        edits += more
+        for edit in upstreamHeaderEdits where !excluding(edit.name) { edits.append(edit) }
         return edits
     }
 
