@@ -28,11 +28,7 @@ struct ClientRequestParser {
         let hasHopByHop: Bool
     }
 
-    enum Event {
-        case head(Head)
-        case body(ByteBuffer)
-        case end(HTTPHeaders?)
-    }
+    typealias Event = HTTP1Event<Head>
 
     private var buffer: ByteBuffer?
     /// The body being read after a head; nil between requests.
@@ -67,21 +63,7 @@ struct ClientRequestParser {
             var event: Event?
             var progressed = true
             if body != nil {
-                switch try body!.step(&bytes) {
-                case .body(let slice, let isLast):
-                    event = .body(slice)
-                    if isLast {
-                        body = nil
-                        endQueued = true
-                    }
-                case .end(let trailers):
-                    body = nil
-                    event = .end(trailers)
-                case .progressed:
-                    break
-                case .needsMore:
-                    progressed = false
-                }
+                (event, progressed) = try HTTP1BodyDecoder.next(&body, &bytes, endQueued: &endQueued)
             } else {
                 if HTTP1Syntax.skipEmptyLines(&bytes) { headScanned = 0 }
                 if bytes.readableBytes > 0 {

@@ -1,6 +1,14 @@
 import NIOCore
 import NIOHTTP1
 
+/// What the client request parser and the upstream response parser hand on, one at
+/// a time: a head, body bytes (slices of the received buffers), the end with trailers.
+enum HTTP1Event<Head> {
+    case head(Head)
+    case body(ByteBuffer)
+    case end(HTTPHeaders?)
+}
+
 /// Reads the body that follows a message head (RFC 9112 §6-7): a fixed length,
 /// chunked (with trailers), or everything until the connection closes. Body bytes are
 /// handed on as slices of the received buffers (no copy). Shared by the client
@@ -50,6 +58,30 @@ struct HTTP1BodyDecoder {
     var isCloseDelimited: Bool {
         if case .untilClose = state { return true }
         return false
+    }
+
+    /// One step of the body `reading` reads, as a parser's event (nil when the step
+    /// only consumed framing, or needs more bytes: then `progressed` is false). A body
+    /// that ended sets `reading` to nil; one that ended with the bytes handed on sets
+    /// `endQueued` (its `.end` follows).
+    static func next<Head>(
+        _ reading: inout HTTP1BodyDecoder?, _ bytes: inout ByteBuffer, endQueued: inout Bool
+    ) throws(HTTPParserError) -> (event: HTTP1Event<Head>?, progressed: Bool) {
+        switch try reading!.step(&bytes) {
+        case .body(let slice, let isLast):
+            if isLast {
+                reading = nil
+                endQueued = true
+            }
+            return (.body(slice), true)
+        case .end(let trailers):
+            reading = nil
+            return (.end(trailers), true)
+        case .progressed:
+            return (nil, true)
+        case .needsMore:
+            return (nil, false)
+        }
     }
 
     /// One step over `bytes` (which hold at least one byte).

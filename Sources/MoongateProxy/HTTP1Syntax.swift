@@ -138,6 +138,31 @@ enum HTTP1Syntax {
         )
     }
 
+    /// What a message's Content-Length fields say.
+    enum ContentLength: Equatable {
+        case absent
+        /// `repeated` when there were several values (all equal): passed on as one.
+        case length(Int, repeated: Bool)
+        case differing
+        /// Empty, or not a decimal number.
+        case invalid
+    }
+
+    /// The length the values of a message's Content-Length fields give: a list ("5, 5")
+    /// or repeated fields are one length when they all agree.
+    static func contentLength(_ values: [String]) -> ContentLength {
+        guard !values.isEmpty else { return .absent }
+        // Usually one field with one value.
+        let lengths = values.count == 1 && !values[0].utf8.contains(UInt8(ascii: ","))
+            ? [Substring(values[0])]
+            : values.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }.map { $0.trimmingSpaces() }
+        let first = lengths[0]
+        guard lengths.allSatisfy({ $0 == first }) else { return .differing }
+        guard !first.isEmpty, first.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }), let length = Int(first)
+        else { return .invalid }
+        return .length(length, repeated: lengths.count > 1)
+    }
+
     /// The index of the first `byte` in `raw` at or after `start`: `memchr`, which
     /// compares many bytes at a time (a collection search went byte by byte).
     @inline(__always)

@@ -21,12 +21,12 @@ enum RequestFraming: Equatable {
         if !transferEncodings.isEmpty && !contentLengths.isEmpty {
             return .reject(.badRequest("both Content-Length and Transfer-Encoding are present"))
         }
-        let lengths = contentLengths.count == 1 && !contentLengths[0].utf8.contains(UInt8(ascii: ","))
-            ? [Substring(contentLengths[0])]
-            : contentLengths.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }.map { $0.trimmingSpaces() }
         // The upstream codec would strip the framing of a TRACE request, so its body
         // would reach the upstream unframed (RFC 9110 §9.3.8: TRACE has no content).
-        if method == .TRACE && (!transferEncodings.isEmpty || lengths.contains { $0 != "0" }) {
+        if method == .TRACE
+            && (!transferEncodings.isEmpty
+                || contentLengths.contains { $0.split(separator: ",", omittingEmptySubsequences: false).contains { $0.trimmingSpaces() != "0" } })
+        {
             return .reject(.badRequest("TRACE requests cannot have content"))
         }
         if !transferEncodings.isEmpty {
@@ -39,13 +39,12 @@ enum RequestFraming: Equatable {
             }
             return .chunked
         }
-        guard let first = lengths.first else { return .noBody }
-        guard lengths.allSatisfy({ $0 == first }) else { return .reject(.badRequest("differing Content-Length values")) }
-        guard !first.isEmpty, first.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }), let length = Int(first)
-        else {
-            return .reject(.badRequest("invalid Content-Length"))
+        switch HTTP1Syntax.contentLength(contentLengths) {
+        case .absent: return .noBody
+        case .length(let length, _): return .length(length)
+        case .differing: return .reject(.badRequest("differing Content-Length values"))
+        case .invalid: return .reject(.badRequest("invalid Content-Length"))
         }
-        return .length(length)
     }
 
     /// The declared Content-Length, if there was one.

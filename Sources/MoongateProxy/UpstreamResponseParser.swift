@@ -23,11 +23,7 @@ struct UpstreamResponseParser {
         let hasHopByHop: Bool
     }
 
-    enum Event {
-        case head(Head)
-        case body(ByteBuffer)
-        case end(HTTPHeaders?)
-    }
+    typealias Event = HTTP1Event<Head>
 
     private var buffer: ByteBuffer?
     /// The body being read after a head; nil between responses.
@@ -66,21 +62,7 @@ struct UpstreamResponseParser {
             if done {
                 bytes.moveReaderIndex(to: bytes.writerIndex)
             } else if body != nil {
-                switch try body!.step(&bytes) {
-                case .body(let slice, let isLast):
-                    event = .body(slice)
-                    if isLast {
-                        body = nil
-                        endQueued = true
-                    }
-                case .end(let trailers):
-                    body = nil
-                    event = .end(trailers)
-                case .progressed:
-                    break
-                case .needsMore:
-                    progressed = false
-                }
+                (event, progressed) = try HTTP1BodyDecoder.next(&body, &bytes, endQueued: &endQueued)
             } else {
                 if HTTP1Syntax.skipEmptyLines(&bytes) { headScanned = 0 }
                 if bytes.readableBytes > 0 {
@@ -166,22 +148,20 @@ struct UpstreamResponseParser {
             body = HTTP1BodyDecoder(last.map { $0.equalsIgnoringASCIICase("chunked") } == true ? .chunked : .untilClose)
             return
         }
-        guard !fields.contentLengths.isEmpty else {
+        let length: Int
+        switch HTTP1Syntax.contentLength(fields.contentLengths) {
+        case .absent:
             body = HTTP1BodyDecoder(.untilClose)
             return
-        }
-        // Usually one field with one value; "5, 5" or repeated equal fields are one length.
-        let lengths = fields.contentLengths.count == 1 && !fields.contentLengths[0].utf8.contains(UInt8(ascii: ","))
-            ? [Substring(fields.contentLengths[0])]
-            : fields.contentLengths.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingSpaces() } }
-        let first = lengths[0]
-        guard lengths.allSatisfy({ $0 == first }), !first.isEmpty, first.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
-            let length = Int(first)
-        else { throw HTTPParserError.unexpectedContentLength }
-        // Passed on as one value (clients refuse lists).
-        if lengths.count > 1 {
-            fields.list.removeAll { $0.0.utf8.count == 14 && $0.0.equalsIgnoringASCIICase("content-length") }
-            fields.list.append(("content-length", String(length)))
+        case .differing, .invalid:
+            throw HTTPParserError.unexpectedContentLength
+        case .length(let value, let repeated):
+            length = value
+            if repeated {
+                // Passed on as one value (clients refuse lists).
+                fields.list.removeAll { $0.0.utf8.count == 14 && $0.0.equalsIgnoringASCIICase("content-length") }
+                fields.list.append(("content-length", String(length)))
+            }
         }
         if length == 0 {
             endQueued = true

@@ -11,32 +11,15 @@ struct ClientRequestParserTests {
     /// proxy handler asks: a new head only when the previous request was read to its end.
     private func events(_ wire: String, step: Int? = nil) throws(HTTPParserError) -> [String] {
         var parser = ClientRequestParser()
-        var out: [String] = []
-        let bytes = Array(wire.utf8)
-        let size = step ?? max(bytes.count, 1)
-        var offset = 0
-        while offset < bytes.count {
-            parser.append(ByteBuffer(bytes: bytes[offset..<min(offset + size, bytes.count)]))
-            while let event = try parser.next() {
-                switch event {
-                case .head(let parsed):
-                    let head = parsed.head
-                    out.append(
-                        "head \(head.method.rawValue) \(head.uri) 1.\(head.version.minor) \(parsed.framing) "
-                            + head.headers.map { "\($0.name)=\($0.value)" }.joined(separator: ","))
-                case .body(let bytes):
-                    if let last = out.last, last.hasPrefix("body ") {
-                        out[out.count - 1] = last + String(buffer: bytes)
-                    } else {
-                        out.append("body " + String(buffer: bytes))
-                    }
-                case .end(let trailers):
-                    out.append("end" + (trailers.map { " " + $0.map { "\($0.name)=\($0.value)" }.joined(separator: ",") } ?? ""))
-                }
-            }
-            offset += size
+        var log = HTTP1EventLog<ClientRequestParser.Head> { parsed in
+            "\(parsed.head.method.rawValue) \(parsed.head.uri) 1.\(parsed.head.version.minor) \(parsed.framing) "
+                + HTTP1EventLog<ClientRequestParser.Head>.fields(parsed.head.headers)
         }
-        return out
+        for piece in HTTP1EventLog<ClientRequestParser.Head>.pieces(wire, step: step) {
+            parser.append(piece)
+            while let event = try parser.next() { log.record(event) }
+        }
+        return log.lines
     }
 
     private func parseError(_ wire: String) -> HTTPParserError? {

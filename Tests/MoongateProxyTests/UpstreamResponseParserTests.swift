@@ -13,32 +13,15 @@ struct UpstreamResponseParserTests {
     ) throws(HTTPParserError) -> [String] {
         var parser = UpstreamResponseParser()
         for method in methods { parser.requestSent(method: method) }
-        var out: [String] = []
-        let emit: (UpstreamResponseParser.Event) -> Void = { event in
-            switch event {
-            case .head(let parsed):
-                let head = parsed.head
-                out.append("head \(head.status.code) \(head.version.minor) " + head.headers.map { "\($0.name)=\($0.value)" }.joined(separator: ","))
-            case .body(let bytes):
-                if let last = out.last, last.hasPrefix("body ") {
-                    out[out.count - 1] = last + String(buffer: bytes)
-                } else {
-                    out.append("body " + String(buffer: bytes))
-                }
-            case .end(let trailers):
-                out.append("end" + (trailers.map { " " + $0.map { "\($0.name)=\($0.value)" }.joined(separator: ",") } ?? ""))
-            }
+        var log = HTTP1EventLog<UpstreamResponseParser.Head> { parsed in
+            "\(parsed.head.status.code) \(parsed.head.version.minor) " + HTTP1EventLog<UpstreamResponseParser.Head>.fields(parsed.head.headers)
         }
-        let bytes = Array(wire.utf8)
-        let size = step ?? max(bytes.count, 1)
-        var offset = 0
-        while offset < bytes.count {
-            parser.append(ByteBuffer(bytes: bytes[offset..<min(offset + size, bytes.count)]))
-            while let event = try parser.next() { emit(event) }
-            offset += size
+        for piece in HTTP1EventLog<UpstreamResponseParser.Head>.pieces(wire, step: step) {
+            parser.append(piece)
+            while let event = try parser.next() { log.record(event) }
         }
-        if close, let end = try parser.closed() { emit(end) }
-        return out
+        if close, let end = try parser.closed() { log.record(end) }
+        return log.lines
     }
 
     @Test("Content-Length and chunked responses, whole and one byte at a time, give the same events")
