@@ -8,13 +8,14 @@ struct IncomingRequest {
     let query: String?
     /// Normalised, without port.
     let host: String
-    let contentLength: Int?
-    /// Chunked.
-    let hasTransferEncoding: Bool
+    /// How its body is framed (never `.reject`: refused requests are not proxied).
+    let framing: RequestFraming
     /// Its `Connection` tokens.
     let connectionTokens: [Substring]
 
-    var hasBody: Bool { (contentLength ?? 0) > 0 || hasTransferEncoding }
+    var contentLength: Int? { framing.contentLength }
+    var isChunked: Bool { framing == .chunked }
+    var hasBody: Bool { (contentLength ?? 0) > 0 || isChunked }
     var expectsContinue: Bool {
         head.version == .http1_1 && head.headers["expect"].contains { $0.equalsIgnoringASCIICase("100-continue") }
     }

@@ -184,8 +184,7 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
         }
         let host = HostNormalizer.normalize(head.headers.first(name: "host") ?? "")
         let request = IncomingRequest(
-            head: head, path: path, query: query, host: host, contentLength: contentLength,
-            hasTransferEncoding: parsed.framing == .chunked, connectionTokens: connectionTokens)
+            head: head, path: path, query: query, host: host, framing: parsed.framing, connectionTokens: connectionTokens)
         if let plan = config.plugins {
             guard let vm = loop.pluginVM(for: plan) else { return perform(machine.reject(.pluginFailure, close: false)) }
             return runPlugins(request, config: config, plan: plan, vm: vm)
@@ -289,7 +288,7 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
             headers.add(name: "content-length", value: String(replacement.count))
         } else if let contentLength = request.contentLength {
             headers.add(name: "content-length", value: String(contentLength))
-        } else if request.hasTransferEncoding {
+        } else if request.isChunked {
             headers.add(name: "transfer-encoding", value: "chunked")
         }
         let method = plugins?.upstreamMethod.map { HTTPMethod(rawValue: $0) } ?? head.method
@@ -476,9 +475,11 @@ final class ProxyHandler: ChannelDuplexHandler, TickFlushable {
                 }
             }
             runRequestPhase(.balancer, of: exchange)
-        default:
+        case .balancer:
             guard let (match, route, upstreamName) = exchange.routed else { return }
             forward(exchange.incoming, config: config, route: route, match: match, upstreamName: upstreamName, plugins: request)
+        default:
+            preconditionFailure("\(phase) is not a request phase")
         }
     }
 
