@@ -73,6 +73,31 @@ public struct LuaCall {
         `return`(values)
     }
 
+    /// Pushes `value` and answers with it (the variadic form makes an array per call:
+    /// most host functions return one value).
+    public func `return`(_ value: LuaValue) -> LuaHostResult {
+        // Lua guarantees LUA_MINSTACK (20) free slots to a C function.
+        value.push(onto: state)
+        return .results(1)
+    }
+
+    /// Answers with `text` as a Lua string, pushed straight from the Swift string (a
+    /// `LuaValue.string` would first copy it into a byte array); nil answers nil.
+    public func `return`(string text: String?) -> LuaHostResult {
+        guard var text else {
+            lua_pushnil(state)
+            return .results(1)
+        }
+        LuaCall.push(&text, onto: state)
+        return .results(1)
+    }
+
+    static func push(_ text: inout String, onto state: OpaquePointer) {
+        text.withUTF8 { bytes in
+            _ = lua_pushlstring(state, UnsafeRawPointer(bytes.baseAddress)?.assumingMemoryBound(to: CChar.self), bytes.count)
+        }
+    }
+
     public func `return`(_ values: [LuaValue]) -> LuaHostResult {
         guard lua_checkstack(state, Int32(clamping: values.count)) != 0 else {
             return .error("too many results")
@@ -81,19 +106,57 @@ public struct LuaCall {
         return .results(Int32(values.count))
     }
 
-    /// Answers with one Lua array of `strings`, pushed straight from the Swift strings
-    /// (a `LuaValue.array` of `.string`s would first copy each into a byte array).
-    public func returnArray(ofStrings strings: [String]) -> LuaHostResult {
-        guard lua_checkstack(state, 3) != 0 else { return .error("too many results") }
-        lua_createtable(state, Int32(clamping: strings.count), 0)
-        for (offset, string) in strings.enumerated() {
-            var string = string
-            string.withUTF8 { bytes in
-                _ = lua_pushlstring(state, UnsafeRawPointer(bytes.baseAddress)?.assumingMemoryBound(to: CChar.self), bytes.count)
+    /// Answers with a table of `fields` in the shape of Kong's `get_headers`: lowercase
+    /// name -> value, and a name that comes more than once -> the array of its values
+    /// in order. Built straight from the Swift strings with Lua's C API (no flat list
+    /// for Lua to regroup, no byte-array copies).
+    public func returnTable<Fields: Sequence>(groupingLowercased fields: Fields) -> LuaHostResult
+    where Fields.Element == (name: String, value: String) {
+        guard lua_checkstack(state, 6) != 0 else { return .error("too many results") }
+        lua_createtable(state, 0, Int32(clamping: fields.underestimatedCount))
+        let table = lua_gettop(state)
+        for (name, value) in fields {
+            LuaCall.pushLowercased(name, onto: state)
+            lua_pushvalue(state, -1)
+            switch lua_rawget(state, table) {
+            case LUA_TNIL:
+                mg_pop(state, 1)
+                var value = value
+                LuaCall.push(&value, onto: state)
+                lua_rawset(state, table)
+            case LUA_TTABLE:
+                // [name, values]: append, then drop both.
+                var value = value
+                LuaCall.push(&value, onto: state)
+                lua_rawseti(state, -2, lua_Integer(lua_rawlen(state, -2) + 1))
+                mg_pop(state, 2)
+            default:
+                // [name, first]: name -> { first, value }.
+                lua_createtable(state, 2, 0)
+                lua_rotate(state, -2, 1)
+                lua_rawseti(state, -2, 1)
+                var value = value
+                LuaCall.push(&value, onto: state)
+                lua_rawseti(state, -2, 2)
+                lua_rawset(state, table)
             }
-            lua_rawseti(state, -2, lua_Integer(offset + 1))
         }
         return .results(1)
+    }
+
+    /// Pushes `name` in ASCII lowercase (field names are tokens: ASCII).
+    static func pushLowercased(_ name: String, onto state: OpaquePointer) {
+        var name = name
+        name.withUTF8 { bytes in
+            guard bytes.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else {
+                _ = lua_pushlstring(state, UnsafeRawPointer(bytes.baseAddress)?.assumingMemoryBound(to: CChar.self), bytes.count)
+                return
+            }
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bytes.count) { lower in
+                for (index, byte) in bytes.enumerated() { lower[index] = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
+                _ = lua_pushlstring(state, UnsafeRawPointer(lower.baseAddress)?.assumingMemoryBound(to: CChar.self), bytes.count)
+            }
+        }
     }
 
     /// True when the call may answer `.yield`: it runs in a coroutine driven by

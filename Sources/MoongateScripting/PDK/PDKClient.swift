@@ -3,9 +3,9 @@ import LuaKit
 /// `gate.client` and `gate.consumers`: who is calling, and authenticating them.
 enum PDKClient {
     static func register(_ pdk: PDKRegistrar) {
-        pdk.registerRequest("gate.client.get_ip", .request) { call, request in call.return(.string(request.clientIP)) }
+        pdk.registerRequest("gate.client.get_ip", .request) { call, request in call.return(string: request.clientIP) }
         pdk.registerRequest("gate.client.get_forwarded_ip", .request) { call, request in
-            call.return(.string(request.forwardedIP))
+            call.return(string: request.forwardedIP)
         }
         pdk.registerRequest("gate.client.get_port", .request) { call, request in
             call.return(.integer(Int64(request.clientPort)))

@@ -6,17 +6,16 @@ import NIOHTTP1
 /// here, as in Kong.
 enum PDKRequest {
     static func register(_ pdk: PDKRegistrar) {
-        pdk.registerRequest("gate.request.get_method", .request) { call, request in call.return(.string(request.method)) }
-        pdk.registerRequest("gate.request.get_scheme", .request) { call, request in call.return(.string(request.scheme)) }
-        pdk.registerRequest("gate.request.get_host", .request) { call, request in call.return(.string(request.host)) }
+        pdk.registerRequest("gate.request.get_method", .request) { call, request in call.return(string: request.method) }
+        pdk.registerRequest("gate.request.get_scheme", .request) { call, request in call.return(string: request.scheme) }
+        pdk.registerRequest("gate.request.get_host", .request) { call, request in call.return(string: request.host) }
         pdk.registerRequest("gate.request.get_port", .request) { call, request in call.return(.integer(Int64(request.port))) }
-        pdk.registerRequest("gate.request.get_path", .request) { call, request in call.return(.string(request.path)) }
-        pdk.registerRequest("gate.request.get_raw_query", .request) { call, request in call.return(.string(request.rawQuery)) }
+        pdk.registerRequest("gate.request.get_path", .request) { call, request in call.return(string: request.path) }
+        pdk.registerRequest("gate.request.get_raw_query", .request) { call, request in call.return(string: request.rawQuery) }
         pdk.registerRequest("gate.request.get_http_version", .request) { call, request in
             call.return(.number(Double(request.httpVersion.major) + Double(request.httpVersion.minor) / 10))
         }
-        // get_query and get_headers are assembled in Lua (the prelude) from flat
-        // name/value lists: building the table there is cheaper than in Swift.
+        // get_query is assembled in Lua (the prelude) from a flat name/value list.
         pdk.registerRequest("__moongate_host.query_pairs", .request, shownAs: "gate.request.get_query") { call, request in
             if request.rawQuery.isEmpty { return call.return(.array([])) }
             return call.return(
@@ -36,10 +35,10 @@ enum PDKRequest {
             guard let name = call.text(1) else { return call.argumentError(1, "gate.request.get_header", expected: "string") }
             // Lua style: underscores stand for dashes, as in Kong (`get_header("x_api_key")`).
             let value = request.headers.first(name: name) ?? request.headers.first(name: PDKHeaders.dashed(name))
-            return call.return(value.map { LuaValue.string($0) } ?? .nil)
+            return call.return(string: value)
         }
-        pdk.registerRequest("__moongate_host.header_pairs", .request, shownAs: "gate.request.get_headers") { call, request in
-            call.returnArray(ofStrings: request.flatHeaders)
+        pdk.registerRequest("gate.request.get_headers", .request) { call, request in
+            call.returnTable(groupingLowercased: request.headers)
         }
         pdk.registerRequest("gate.request.get_body", [.rewrite, .access]) { call, request in
             if let body = request.body { return call.return(.string(body)) }

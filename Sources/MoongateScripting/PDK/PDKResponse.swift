@@ -81,7 +81,7 @@ enum PDKResponse {
         }
         pdk.registerRequest("gate.response.get_header", .response) { call, request in
             guard let name = call.text(1) else { return call.argumentError(1, "gate.response.get_header", expected: "string") }
-            return call.return(request.clientResponse?.headers.first(name: name).map { LuaValue.string($0) } ?? .nil)
+            return call.return(string: request.clientResponse?.headers.first(name: name))
         }
     }
 

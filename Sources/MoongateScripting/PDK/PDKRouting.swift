@@ -14,7 +14,7 @@ enum PDKRouting {
         }
         pdk.registerRequest("gate.router.get_upstream", .request) { call, request in
             guard let upstream = request.upstreamOverride ?? request.route?.upstream else { return call.return(.nil) }
-            return call.return(.string(upstream))
+            return call.return(string: upstream)
         }
         pdk.registerRequest("gate.balancer.get_targets", .balancer) { call, request in
             call.return(

@@ -134,7 +134,7 @@ enum PDKService {
             guard let name = call.text(1) else {
                 return call.argumentError(1, "gate.service.response.get_header", expected: "string")
             }
-            return call.return(request.serviceResponse?.headers.first(name: name).map { LuaValue.string($0) } ?? .nil)
+            return call.return(string: request.serviceResponse?.headers.first(name: name))
         }
         pdk.registerRequest("gate.service.response.get_headers", .response) { call, request in
             call.return(request.serviceResponse.map { PDKHeaders.table($0.headers) } ?? .map([:]))

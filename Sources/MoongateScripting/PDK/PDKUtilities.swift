@@ -107,8 +107,8 @@ enum PDKUtilities {
             clock_gettime(CLOCK_REALTIME, &now)
             return call.return(.number(Double(now.tv_sec) + Double(now.tv_nsec) / 1e9))
         }
-        pdk.register("gate.uuid", .anywhere) { call, _ in call.return(.string(uuid())) }
-        pdk.register("gate.node.get_id", .anywhere) { call, _ in call.return(.string(nodeID)) }
+        pdk.register("gate.uuid", .anywhere) { call, _ in call.return(string: uuid()) }
+        pdk.register("gate.node.get_id", .anywhere) { call, _ in call.return(string: nodeID) }
     }
 
     static func isTrue(_ call: LuaCall, _ position: Int) -> Bool {

@@ -57,7 +57,7 @@ enum PluginPrelude {
           return found, plugin
         end
 
-        -- gate.request.get_headers / get_query from flat name, value lists.
+        -- gate.request.get_query from a flat name, value list.
         local function assemble(flat)
           local result = {}
           for i = 1, #flat, 2 do
@@ -73,8 +73,7 @@ enum PluginPrelude {
           end
           return result
         end
-        local header_pairs, query_pairs = host.header_pairs, host.query_pairs
-        function gate.request.get_headers() return assemble(header_pairs()) end
+        local query_pairs = host.query_pairs
         function gate.request.get_query() return assemble(query_pairs()) end
 
         -- gate.consumers.find, cached per consumer index (one per configuration).

@@ -103,16 +103,6 @@ public final class PluginRequest: PluginRunContext {
     /// The client's body once complete (`gate.request.get_body`).
     public var body: [UInt8]?
     var bodyRequested = false
-    /// `gate.request.get_headers` as name/value pairs (lowercase names), made once.
-    lazy var flatHeaders: [String] = {
-        var flat: [String] = []
-        flat.reserveCapacity(headers.count * 2)
-        for (name, value) in headers {
-            flat.append(name.lowercased())
-            flat.append(value)
-        }
-        return flat
-    }()
     /// Runs waiting for the body to complete.
     var bodyWaiters: [([UInt8]) -> Void] = []
     /// Set by the proxy: starts collecting the body (answers through `bodyArrived`).

@@ -72,7 +72,7 @@ public final class PluginVM {
             pdk.functions.filter { !$0.name.hasPrefix("__") }
             + [
                 ("gate.ctx.shared", .request), ("gate.ctx.plugin", .request), ("gate.timer.at", .anywhere),
-                ("gate.request.get_headers", .request), ("gate.request.get_query", .request),
+                ("gate.request.get_query", .request),
                 ("gate.client.authenticate", [.rewrite, .access]), ("gate.client.get_consumer", .request),
                 ("gate.client.get_credential", .request), ("gate.consumers.find", .request),
                 ("gate.shared.dict", .anywhere), ("dict:get", .anywhere), ("dict:set", .anywhere), ("dict:add", .anywhere),
