@@ -12,10 +12,13 @@ enum PDKClient {
         }
         // authenticate, get_consumer and get_credential are Lua functions of the prelude
         // (the tables stay in the request's Lua context); these are their Swift halves.
-        pdk.registerRequest("__moongate_host.set_consumer", [.rewrite, .access], shownAs: "gate.client.authenticate") { call, request in
+        // Answers with the request's `gate.ctx` id: the prelude keeps the consumer and
+        // credential tables there.
+        pdk.registerRequest("__moongate_host.set_consumer", [.rewrite, .access], shownAs: "gate.client.authenticate") {
+            [contextIDs = pdk.contextIDs] call, request in
             request.consumerUsername = call.string(1)
             request.consumerGroups = call.string(2)
-            return .results(0)
+            return call.return(.integer(contextIDs.id(of: request)))
         }
         // The Swift half of gate.consumers.find: the prelude caches what it returns per
         // plan, so a consumer's tables are built once per VM and configuration.

@@ -7,6 +7,8 @@ final class PDKRegistrar {
     let vm: LuaVM
     let environment: PluginVMEnvironment
     private(set) var functions: [(name: String, phases: PDKPhases)] = []
+    /// Gives out the requests' `gate.ctx` ids on this VM.
+    let contextIDs = PDKContextIDs()
 
     init(vm: LuaVM, environment: PluginVMEnvironment) {
         self.vm = vm
@@ -74,5 +76,22 @@ extension LuaCall {
 
     func argumentError(_ position: Int, _ function: String, expected: String) -> LuaHostResult {
         .error("bad argument #\(position) to '\(function)' (\(expected) expected, got \(typeName(position)))")
+    }
+}
+
+/// Numbers the requests that use `gate.ctx` on one VM. Host functions capture it
+/// (not the registrar, which holds the VM: that would be a cycle).
+final class PDKContextIDs {
+    private var last: Int64 = 0
+
+    /// The id of `request`'s `gate.ctx` tables, given on first use (the tables are
+    /// dropped when the request ends: `PluginVM.release`).
+    func id(of request: PluginRequest) -> Int64 {
+        if !request.usedContext {
+            request.usedContext = true
+            last &+= 1
+            request.contextID = last
+        }
+        return request.contextID
     }
 }

@@ -12,54 +12,51 @@ public enum HeaderEdit: Sendable, Equatable {
     /// Applies `edits` in order, with one pass over `headers` whatever their number
     /// (an authentication plugin's request makes six: applied one by one, each was a
     /// scan of every header). Same result as one by one: a field a `set` or `clear`
-    /// names goes; the fields set or added after its last `set` or `clear` are
-    /// appended, in the order they were asked for.
+    /// names goes; the values set or added after its last `set` or `clear` are
+    /// appended, in the order they were asked for. Nothing is allocated unless an
+    /// incoming field goes (usually none does: the edits clear what a client must not
+    /// send, such as X-Consumer-Username).
     public static func apply(_ edits: [HeaderEdit], to headers: inout HTTPHeaders) {
-        let count = edits.count
-        guard count > 1 else {
+        guard edits.count > 1 else {
             edits.first?.apply(to: &headers)
             return
         }
-        // Only clears, of fields that are not there (a request without a consumer: the
-        // consumer headers a client must not send are cleared): nothing to do.
-        if edits.allSatisfy(\.isClear), !headers.contains(where: { header in edits.contains { $0.name.equalsIgnoringASCIICase(header.name) } }) {
-            return
+        let removes = headers.contains { header in
+            edits.contains { $0.replaces && $0.name.equalsIgnoringASCIICase(header.name) }
         }
-        var removed: [String] = []
-        removed.reserveCapacity(count)
-        var added: [(String, String)] = []
-        added.reserveCapacity(count)
-        for edit in edits {
-            switch edit {
-            case .set(let name, let value):
-                replace(name, removed: &removed, added: &added)
-                added.append((name, value))
-            case .add(let name, let value):
-                added.append((name, value))
-            case .clear(let name):
-                replace(name, removed: &removed, added: &added)
+        if removes {
+            var kept: [(String, String)] = []
+            kept.reserveCapacity(headers.count + edits.count)
+            for (name, value) in headers where !edits.contains(where: { $0.replaces && $0.name.equalsIgnoringASCIICase(name) }) {
+                kept.append((name, value))
             }
+            headers = HTTPHeaders(kept)
         }
-        // Usually nothing the edits clear is there (they clear what a client must not
-        // pass on, such as X-Consumer-Username): then the headers are only added to.
-        let removes = headers.contains { header in removed.contains { $0.equalsIgnoringASCIICase(header.name) } }
-        guard removes else {
-            for (name, value) in added { headers.add(name: name, value: value) }
-            return
+        for index in edits.indices {
+            guard let value = edits[index].value, !isReplaced(index, in: edits) else { continue }
+            headers.add(name: edits[index].name, value: value)
         }
-        var result: [(String, String)] = []
-        result.reserveCapacity(headers.count + added.count)
-        for (name, value) in headers where !removed.contains(where: { $0.equalsIgnoringASCIICase(name) }) {
-            result.append((name, value))
-        }
-        result += added
-        headers = HTTPHeaders(result)
     }
 
-    /// `name`'s incoming fields go, and so do the ones edits added before.
-    private static func replace(_ name: String, removed: inout [String], added: inout [(String, String)]) {
-        if !removed.contains(where: { $0.equalsIgnoringASCIICase(name) }) { removed.append(name) }
-        added.removeAll { $0.0.equalsIgnoringASCIICase(name) }
+    /// True when a `set` or `clear` after `index` names the same field.
+    private static func isReplaced(_ index: Int, in edits: [HeaderEdit]) -> Bool {
+        let name = edits[index].name
+        for later in edits[(index + 1)...] where later.replaces && later.name.equalsIgnoringASCIICase(name) { return true }
+        return false
+    }
+
+    /// A `set` or `clear`: the field's earlier values go.
+    var replaces: Bool {
+        if case .add = self { return false }
+        return true
+    }
+
+    /// The value a `set` or `add` appends; nil for a `clear`.
+    var value: String? {
+        switch self {
+        case .set(_, let value), .add(_, let value): return value
+        case .clear: return nil
+        }
     }
 
     /// The field the edit is about.
@@ -67,11 +64,6 @@ public enum HeaderEdit: Sendable, Equatable {
         switch self {
         case .set(let name, _), .add(let name, _), .clear(let name): return name
         }
-    }
-
-    var isClear: Bool {
-        if case .clear = self { return true }
-        return false
     }
 
     public func apply(to headers: inout HTTPHeaders) {

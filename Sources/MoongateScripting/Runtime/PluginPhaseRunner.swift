@@ -37,14 +37,16 @@ extension PluginVM {
     ) {
         guard position < hooks.count else { return completion(.proceed) }
         let index = hooks[position]
-        let plugin = plan.instances[index].plugin
         request.phase = phase
-        request.pluginName = plugin.name
+        request.pluginName = plan.instances[index].plugin.name
+        // The plugin's definition is looked up again on failure rather than copied
+        // into the closure (a copy of the whole struct per run).
         start(plan: plan.id, instance: index, phase: phase, context: request, arguments: []) { [self] result in
             switch result {
             case .success:
                 if request.exit != nil && (phase == .rewrite || phase == .access) { return completion(.exited) }
             case .failure(let error):
+                let plugin = plan.instances[index].plugin
                 let failure = PluginHookFailure(plugin: plugin.name, phase: phase, error: error)
                 report(failure, failOpen: plugin.failOpen)
                 if !plugin.failOpen { return completion(.failed(failure)) }

@@ -45,16 +45,21 @@ enum PluginPrelude {
 
         local ctx_ids = host.ctx_ids
 
-        -- The request's context, made on first use; `peek` does not make one.
-        local function context(peek)
-          local id, plugin = ctx_ids(peek)
-          if id == nil then return nil end
+        -- The context table with this id, made on first use.
+        local function context_table(id)
           local found = contexts[id]
           if not found then
             found = {}
             contexts[id] = found
           end
-          return found, plugin
+          return found
+        end
+
+        -- The request's context, made on first use; `peek` does not make one.
+        local function context(peek)
+          local id, plugin = ctx_ids(peek)
+          if id == nil then return nil end
+          return context_table(id), plugin
         end
 
         -- gate.request.get_query from a flat name, value list.
@@ -114,8 +119,8 @@ enum PluginPrelude {
             username = consumer.username
             if type(consumer.groups) == "table" and #consumer.groups > 0 then groups = concat(consumer.groups, ", ") end
           end
-          set_consumer(username, groups)
-          local found = context()
+          -- set_consumer answers with the request's context id (one call, not two).
+          local found = context_table(set_consumer(username, groups))
           found.consumer, found.credential = consumer, credential
         end
         function gate.client.get_consumer()

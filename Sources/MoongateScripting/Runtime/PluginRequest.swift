@@ -76,22 +76,18 @@ public final class PluginRequest: PluginRunContext {
     /// The consumer's groups, comma-separated; nil when it has none.
     public var consumerGroups: String?
 
-    /// The headers `authenticate` adds upstream (SPEC §3, as Kong does).
-    var consumerHeaderEdits: [HeaderEdit] {
-        guard let username = consumerUsername else { return [] }
-        return [.set("X-Consumer-Username", username), consumerGroups.map { .set("X-Consumer-Groups", $0) } ?? .clear("X-Consumer-Groups")]
-    }
-
     /// Every edit of the upstream request headers, in the order they apply, without
     /// the plugins' edits of the fields `excluding` names (in one array, allocated once).
     public func allUpstreamHeaderEdits(excluding: (String) -> Bool = { _ in false }) -> [HeaderEdit] {
-        // A client must not be able to pose as a consumer: the gateway's own consumer
-        // headers replace whatever came in.
-        let consumer = consumerHeaderEdits
         var edits: [HeaderEdit] = []
-        edits.reserveCapacity(PluginRequest.consumerHeaderClears.count + consumer.count + upstreamHeaderEdits.count)
+        edits.reserveCapacity(PluginRequest.consumerHeaderClears.count + 2 + upstreamHeaderEdits.count)
+        // A client must not be able to pose as a consumer: the gateway's own consumer
+        // headers (SPEC §3, as Kong does) replace whatever came in.
         edits += PluginRequest.consumerHeaderClears
-        edits += consumer
+        if let username = consumerUsername {
+            edits.append(.set("X-Consumer-Username", username))
+            if let groups = consumerGroups { edits.append(.set("X-Consumer-Groups", groups)) }
+        }
         for edit in upstreamHeaderEdits where !excluding(edit.name) { edits.append(edit) }
         return edits
     }

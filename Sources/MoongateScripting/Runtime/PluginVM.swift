@@ -20,9 +20,11 @@ public final class PluginVM {
     private let uninstallFunction: LuaFunction
     private let dropContextFunction: LuaFunction
     private let timerFunction: LuaFunction
-    /// Installed plans: id -> requests using it.
+    /// Installed plans: id -> requests using it (for the current plan, the count is
+    /// `currentPlanRequests`).
     private var plans: [Int: Int] = [:]
     private var currentPlan: Int?
+    private var currentPlanRequests = 0
     private var contextsToDrop: [LuaValue] = []
     static let contextDropBatch = 32
 
@@ -43,19 +45,13 @@ public final class PluginVM {
         // Timers need the VM: the closure resolves it weakly, when the timer is due.
         var schedule: (Int64, TimeAmount) -> Void = { _, _ in }
         PDKAsync.register(pdk) { id, delay in schedule(id, delay) }
-        let counter = ContextCounter()
-        pdk.register("__moongate_host.ctx_ids", .request, shownAs: "gate.ctx") { call, context in
+        pdk.register("__moongate_host.ctx_ids", .request, shownAs: "gate.ctx") { [contextIDs = pdk.contextIDs] call, context in
             guard let request = context as? PluginRequest else { return .error("gate.ctx is only available during a request") }
             // ctx_ids(true) only looks: nil when the request has no context yet.
             if !request.usedContext, call.argumentCount >= 1, (try? call.argument(1)) == .boolean(true) {
                 return call.return(.nil)
             }
-            if !request.usedContext {
-                request.usedContext = true
-                counter.last &+= 1
-                request.contextID = counter.last
-            }
-            return call.return(.integer(request.contextID), .string(request.pluginName))
+            return call.return(.integer(contextIDs.id(of: request)), .string(request.pluginName))
         }
         vm.printHandler = { [environment] line in
             environment.logSink?(PluginLogRecord(level: "info", plugin: "", message: line))
@@ -97,8 +93,13 @@ public final class PluginVM {
             plan.instances.map { instance in .map(["name": .string(instance.plugin.name), "conf": instance.conf]) })
         _ = try vm.call(installFunction, [.integer(Int64(plan.id)), list])
         plans[plan.id] = 0
-        if let previous = currentPlan, previous != plan.id, plans[previous] == 0 { uninstall(previous) }
+        if let previous = currentPlan, previous != plan.id {
+            // The previous plan's requests in flight move to the dictionary.
+            plans[previous] = currentPlanRequests
+            if currentPlanRequests == 0 { uninstall(previous) }
+        }
         currentPlan = plan.id
+        currentPlanRequests = 0
         for (index, instance) in plan.instances.enumerated() where instance.plugin.phases.contains(.initialize) {
             let context = PluginRunContext(phase: .initialize, pluginName: instance.plugin.name)
             start(plan: plan.id, instance: index, phase: .initialize, context: context, arguments: []) { [environment] result in
@@ -112,7 +113,14 @@ public final class PluginVM {
     }
 
     /// A request started using `plan` (it stays installed until the request ends).
-    public func retain(_ plan: PluginPlan) { plans[plan.id, default: 0] += 1 }
+    public func retain(_ plan: PluginPlan) {
+        // The current plan's count is kept apart: no dictionary lookup per request.
+        if plan.id == currentPlan {
+            currentPlanRequests += 1
+        } else {
+            plans[plan.id, default: 0] += 1
+        }
+    }
 
     /// The request is over: its plan may go, and its `gate.ctx` tables do (in
     /// batches: one call into Lua per `contextDropBatch` requests).
@@ -125,9 +133,13 @@ public final class PluginVM {
                 contextsToDrop.removeAll(keepingCapacity: true)
             }
         }
+        if plan.id == currentPlan {
+            currentPlanRequests -= 1
+            return
+        }
         guard let count = plans[plan.id] else { return }
         plans[plan.id] = count - 1
-        if count - 1 == 0, currentPlan != plan.id { uninstall(plan.id) }
+        if count - 1 == 0 { uninstall(plan.id) }
     }
 
     private func uninstall(_ id: Int) {
@@ -174,9 +186,4 @@ public final class PluginVM {
     static func phaseNumber(_ phase: PluginPhase) -> Int {
         phase.ordinal + 1
     }
-}
-
-/// Numbers the requests that use `gate.ctx` on one VM.
-private final class ContextCounter {
-    var last: Int64 = 0
 }
