@@ -84,12 +84,20 @@ public struct LuaCall {
     /// Answers with `text` as a Lua string, pushed straight from the Swift string (a
     /// `LuaValue.string` would first copy it into a byte array); nil answers nil.
     public func `return`(string text: String?) -> LuaHostResult {
-        guard var text else {
-            lua_pushnil(state)
-            return .results(1)
-        }
-        LuaCall.push(&text, onto: state)
+        push(string: text)
         return .results(1)
+    }
+
+    /// Pushes one result (for a function answering with several: push each, then
+    /// answer `.results(count)`). A host function has room for LUA_MINSTACK (20) values.
+    public func push(_ value: LuaValue) {
+        value.push(onto: state)
+    }
+
+    /// Pushes `text` as a Lua string straight from the Swift string; nil pushes nil.
+    public func push(string text: String?) {
+        guard var text else { return lua_pushnil(state) }
+        LuaCall.push(&text, onto: state)
     }
 
     static func push(_ text: inout String, onto state: OpaquePointer) {

@@ -37,6 +37,9 @@ import Testing
               multi = gate.request.get_header("X-MULTI"),
               custom = gate.request.get_header("x_custom_key"),
               missing_header = gate.request.get_header("x-none") == nil,
+              multi_count = gate.request.get_header_count("x-multi"),
+              custom_count = gate.request.get_header_count("X_CUSTOM_KEY"),
+              missing_count = gate.request.get_header_count("x-none"),
               headers = gate.request.get_headers(),
               body = gate.request.get_body(),
               version = gate.request.get_http_version(),
@@ -70,6 +73,9 @@ import Testing
             #expect(report["multi"] as? String == "one")
             #expect(report["custom"] as? String == "k")
             #expect(report["missing_header"] as? Bool == true)
+            #expect(report["multi_count"] as? Int == 2)
+            #expect(report["custom_count"] as? Int == 1)
+            #expect(report["missing_count"] as? Int == 0)
             let headers = report["headers"] as? [String: Any]
             #expect(headers?["x-multi"] as? [String] == ["one", "two"])
             #expect(headers?["x-custom-key"] as? String == "k")

@@ -66,16 +66,18 @@ local function unauthorized(conf, message)
 end
 
 local function authenticate(conf)
-  -- The header and query tables are read only when a source is needed (the hot path
-  -- finds the key in a header and never builds the query table).
-  local headers = conf.key_in_header and gate.request.get_headers() or nil
+  -- The query and body tables are read only when a source is needed: the hot path
+  -- finds the key in a header with two host calls and builds no table.
   local query
   local body
   local key
   for _, name in ipairs(conf.key_names) do
     local value
-    if headers then
-      value = headers[name:lower()]
+    if conf.key_in_header then
+      value = gate.request.get_header(name)
+      if value ~= nil and gate.request.get_header_count(name) > 1 then
+        return unauthorized(conf, "Duplicate API key found")
+      end
     end
     if value == nil and conf.key_in_query then
       query = query or gate.request.get_query()

@@ -1,4 +1,5 @@
 import LuaKit
+import MoongateCore
 import NIOHTTP1
 
 /// `gate.request`: the request as the client sent it (SPEC §3). Header names are
@@ -33,9 +34,11 @@ enum PDKRequest {
         }
         pdk.registerRequest("gate.request.get_header", .request) { call, request in
             guard let name = call.text(1) else { return call.argumentError(1, "gate.request.get_header", expected: "string") }
-            // Lua style: underscores stand for dashes, as in Kong (`get_header("x_api_key")`).
-            let value = request.headers.first(name: name) ?? request.headers.first(name: PDKHeaders.dashed(name))
-            return call.return(string: value)
+            return call.return(string: PDKHeaders.lookup(name, in: request.headers).first)
+        }
+        pdk.registerRequest("gate.request.get_header_count", .request) { call, request in
+            guard let name = call.text(1) else { return call.argumentError(1, "gate.request.get_header_count", expected: "string") }
+            return call.return(.integer(Int64(PDKHeaders.lookup(name, in: request.headers).count)))
         }
         pdk.registerRequest("gate.request.get_headers", .request) { call, request in
             call.returnTable(groupingLowercased: request.headers)
@@ -73,6 +76,26 @@ enum PDKHeaders {
             }
         }
         return .map(entries)
+    }
+
+    /// The first value of the request fields called `name` (case-insensitive), and how
+    /// many there are. Lua style: when none is called `name`, underscores stand for
+    /// dashes, as in Kong (`get_header("x_api_key")`).
+    static func lookup(_ name: String, in headers: HTTPHeaders) -> (first: String?, count: Int) {
+        var first: String?
+        var count = 0
+        for (field, value) in headers where field.equalsIgnoringASCIICase(name) {
+            if first == nil { first = value }
+            count += 1
+        }
+        if count == 0, name.utf8.contains(UInt8(ascii: "_")) {
+            let dashed = dashed(name)
+            for (field, value) in headers where field.equalsIgnoringASCIICase(dashed) {
+                if first == nil { first = value }
+                count += 1
+            }
+        }
+        return (first, count)
     }
 
     static func dashed(_ name: String) -> String {
