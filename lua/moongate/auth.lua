@@ -10,20 +10,23 @@ local auth = {}
 local CREDENTIAL_IDENTIFIER = "X-Credential-Identifier"
 local ANONYMOUS = "X-Anonymous-Consumer"
 
+-- Looked up once per VM rather than through three tables at every request.
+local authenticate = gate.client.authenticate
+local set_header, clear_header = gate.service.request.set_header, gate.service.request.clear_header
+
 --- Marks the request as made by `consumer`; `credential_id` names the credential used
 -- (nil for the anonymous consumer).
 function auth.set_consumer(consumer, credential, credential_id)
-  gate.client.authenticate(consumer, credential)
-  local upstream = gate.service.request
+  authenticate(consumer, credential)
   if credential_id then
-    upstream.set_header(CREDENTIAL_IDENTIFIER, credential_id)
+    set_header(CREDENTIAL_IDENTIFIER, credential_id)
   else
-    upstream.clear_header(CREDENTIAL_IDENTIFIER)
+    clear_header(CREDENTIAL_IDENTIFIER)
   end
   if credential then
-    upstream.clear_header(ANONYMOUS)
+    clear_header(ANONYMOUS)
   else
-    upstream.set_header(ANONYMOUS, "true")
+    set_header(ANONYMOUS, "true")
   end
 end
 

@@ -4,6 +4,11 @@ local auth = require("moongate.auth")
 local urlencoded = require("moongate.urlencoded")
 local content_type = require("moongate.content_type")
 
+-- The hot path's gate functions, looked up once per VM rather than through three
+-- tables at every call.
+local get_header, get_header_count = gate.request.get_header, gate.request.get_header_count
+local find_consumer = gate.consumers.find
+
 local plugin = {
   version = "1.0.0",
   priority = 1250,
@@ -74,8 +79,8 @@ local function authenticate(conf)
   for _, name in ipairs(conf.key_names) do
     local value
     if conf.key_in_header then
-      value = gate.request.get_header(name)
-      if value ~= nil and gate.request.get_header_count(name) > 1 then
+      value = get_header(name)
+      if value ~= nil and get_header_count(name) > 1 then
         return unauthorized(conf, "Duplicate API key found")
       end
     end
@@ -101,7 +106,7 @@ local function authenticate(conf)
   if not key or key == "" then
     return unauthorized(conf, "No API key found in request")
   end
-  local consumer, credential = gate.consumers.find("key-auth", key)
+  local consumer, credential = find_consumer("key-auth", key)
   if not consumer then
     return unauthorized(conf, "Invalid authentication credentials")
   end
