@@ -44,7 +44,7 @@ let parts: [(name: String, body: String)] = [
     ("host-call-x10", "local m = gate.request.get_method for _ = 1, 10 do m() end"),
     ("get-header", "local v = gate.request.get_header('apikey')"),
     ("get-headers", "local v = gate.request.get_headers()['apikey']"),
-    ("header+count", "local v, n = gate.request.get_header('apikey'), gate.request.get_header_count('apikey')"),
+    ("header-and-count", "local v, n = gate.request.get_header('apikey'), gate.request.get_header_count('apikey')"),
     ("consumers-find", "local c = gate.consumers.find('key-auth', 'key-alice-123')"),
     ("authenticate", "gate.client.authenticate(gate.consumers.find('key-auth', 'key-alice-123'))"),
     ("set-header", "gate.service.request.set_header('X-Credential-Identifier', 'key-alice-123')"),

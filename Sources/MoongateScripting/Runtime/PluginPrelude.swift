@@ -33,8 +33,15 @@ enum PluginPrelude {
           return instance.plugin[phases[phase]](instance.conf, ...)
         end
 
+        -- A request's consumer and credential (gate.client.authenticate), by context id:
+        -- kept in two tables rather than in a context table made per request.
+        local consumers_of, credentials_of = {}, {}
+
         function runtime.drop_contexts(ids)
-          for i = 1, #ids do contexts[ids[i]] = nil end
+          for i = 1, #ids do
+            local id = ids[i]
+            contexts[id], consumers_of[id], credentials_of[id] = nil, nil, nil
+          end
         end
 
         function runtime.run_timer(id)
@@ -45,21 +52,16 @@ enum PluginPrelude {
 
         local ctx_ids = host.ctx_ids
 
-        -- The context table with this id, made on first use.
-        local function context_table(id)
+        -- The request's context, made on first use; `peek` does not make one.
+        local function context(peek)
+          local id, plugin = ctx_ids(peek)
+          if id == nil then return nil end
           local found = contexts[id]
           if not found then
             found = {}
             contexts[id] = found
           end
-          return found
-        end
-
-        -- The request's context, made on first use; `peek` does not make one.
-        local function context(peek)
-          local id, plugin = ctx_ids(peek)
-          if id == nil then return nil end
-          return context_table(id), plugin
+          return found, plugin
         end
 
         -- gate.request.get_query from a flat name, value list.
@@ -119,17 +121,17 @@ enum PluginPrelude {
             username = consumer.username
             if type(consumer.groups) == "table" and #consumer.groups > 0 then groups = concat(consumer.groups, ", ") end
           end
-          -- set_consumer answers with the request's context id (one call, not two).
-          local found = context_table(set_consumer(username, groups))
-          found.consumer, found.credential = consumer, credential
+          -- set_consumer answers with the request's context id.
+          local id = set_consumer(username, groups)
+          consumers_of[id], credentials_of[id] = consumer, credential
         end
         function gate.client.get_consumer()
-          local found = context(true)
-          return found and found.consumer
+          local id = ctx_ids(true)
+          return id and consumers_of[id]
         end
         function gate.client.get_credential()
-          local found = context(true)
-          return found and found.credential
+          local id = ctx_ids(true)
+          return id and credentials_of[id]
         end
 
         setmetatable(gate.ctx, {
