@@ -22,10 +22,15 @@ import Testing
         return plugin
         """
 
+    /// A slice and deadline no run here reaches even on a stalled machine: every phase
+    /// then completes before `runPhase` returns (a preempted run would finish later,
+    /// on the loop these tests occupy).
+    static let unhurried = ScriptLimitsConfig(hookTimeout: .seconds(60), slice: .seconds(30))
+
     /// Plans A and B of two configurations that differ in the instance's config.
     static func plans() throws -> (generation: ScriptGeneration, a: PluginPlan, b: PluginPlan) {
         let scripts = try TemporaryScripts(["tagger.lua": plugin])
-        let generation = try ScriptGeneration.compile(try scripts.scriptSet(), limits: .init(), number: 1, services: PluginServices())
+        let generation = try ScriptGeneration.compile(try scripts.scriptSet(), limits: Self.unhurried, number: 1, services: PluginServices())
             .get()
         func plan(_ tag: String) throws -> PluginPlan {
             let runtime = RuntimeConfig(
@@ -43,7 +48,7 @@ import Testing
 
     @Test func aRequestsContextAndConsumerGoWhenItEnds() throws {
         let scripts = try TemporaryScripts(["tagger.lua": Self.plugin])
-        let generation = try ScriptGeneration.compile(try scripts.scriptSet(), limits: .init(), number: 1, services: PluginServices())
+        let generation = try ScriptGeneration.compile(try scripts.scriptSet(), limits: Self.unhurried, number: 1, services: PluginServices())
             .get()
         let runtime = RuntimeConfig(
             proxy: ProxySettings(), routeSpecs: [RouteSpec(name: "r", paths: ["/"])],

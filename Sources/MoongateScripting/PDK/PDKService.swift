@@ -89,7 +89,7 @@ enum PDKService {
                 guard let value = call.text(2), HTTPToken.isFieldValue(value) else {
                     return call.argumentError(2, name, expected: "header value without CR/LF")
                 }
-                request.upstreamHeaderEdits.append(make(header, value))
+                request.editUpstreamHeaders(make(header, value))
                 return .results(0)
             }
         }
@@ -97,7 +97,7 @@ enum PDKService {
             guard let header = call.text(1) else {
                 return call.argumentError(1, "gate.service.request.clear_header", expected: "header name")
             }
-            request.upstreamHeaderEdits.append(.clear(header))
+            request.editUpstreamHeaders(.clear(header))
             return .results(0)
         }
         pdk.registerRequest("gate.service.request.set_headers", phases) { call, request in

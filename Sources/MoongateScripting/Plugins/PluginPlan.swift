@@ -19,19 +19,26 @@ public struct PluginInstance: Sendable {
 /// `PluginPlan.instances`).
 public struct PluginChain: Sendable {
     private let byPhase: [[Int]]
+    /// Bit `ordinal` set when the phase has hooks: `has` is asked several times per
+    /// request, and answers without touching the arrays.
+    private let phasesWithHooks: UInt16
     public let isEmpty: Bool
 
     init(_ instances: [Int], of all: [PluginInstance]) {
         let ordered = instances.sorted { PluginDefinition.runsBefore(all[$0].plugin, all[$1].plugin) }
-        byPhase = PluginPhase.allCases.map { phase in ordered.filter { all[$0].plugin.phases.contains(phase) } }
-        isEmpty = byPhase.allSatisfy(\.isEmpty)
+        let byPhase = PluginPhase.allCases.map { phase in ordered.filter { all[$0].plugin.phases.contains(phase) } }
+        self.byPhase = byPhase
+        phasesWithHooks = PluginPhase.allCases.reduce(0) { bits, phase in
+            byPhase[phase.ordinal].isEmpty ? bits : bits | 1 << phase.ordinal
+        }
+        isEmpty = phasesWithHooks == 0
     }
 
     public func hooks(_ phase: PluginPhase) -> [Int] {
-        byPhase[PluginVM.phaseNumber(phase) - 1]
+        byPhase[phase.ordinal]
     }
 
-    public func has(_ phase: PluginPhase) -> Bool { !hooks(phase).isEmpty }
+    public func has(_ phase: PluginPhase) -> Bool { phasesWithHooks & 1 << phase.ordinal != 0 }
 
     static let empty = PluginChain([], of: [])
 }

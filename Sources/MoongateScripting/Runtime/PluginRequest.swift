@@ -92,6 +92,14 @@ public final class PluginRequest: PluginRunContext {
         return edits
     }
 
+    /// Notes an edit of the upstream request headers. Room for a few is made at the
+    /// first (an authentication plugin makes two or three: growing one at a time
+    /// reallocated at each).
+    func editUpstreamHeaders(_ edit: HeaderEdit) {
+        if upstreamHeaderEdits.capacity == 0 { upstreamHeaderEdits.reserveCapacity(4) }
+        upstreamHeaderEdits.append(edit)
+    }
+
     private static let consumerHeaderClears: [HeaderEdit] = [.clear("X-Consumer-Username"), .clear("X-Consumer-Groups")]
 
     // MARK: Body
