@@ -44,8 +44,8 @@ final class LuaCoroutine {
         self.ref = ref
     }
 
-    /// Puts `function` and `arguments` on the thread for a new run.
-    func prepare(_ function: LuaFunction, _ arguments: [LuaValue], holdingVM: Bool) throws(LuaError) {
+    /// Puts `function`, `leading` (when given) and `arguments` on the thread for a new run.
+    func prepare(_ function: LuaFunction, leading: LuaReference? = nil, _ arguments: [LuaValue], holdingVM: Bool) throws(LuaError) {
         // An idle thread's stack is empty and Lua guarantees LUA_MINSTACK (20) free
         // slots, so small argument lists need no check.
         if arguments.count >= 16, lua_checkstack(thread, Int32(arguments.count) + 1) == 0 {
@@ -56,7 +56,8 @@ final class LuaCoroutine {
         if holdingVM { activeVM = vm }
         ticks = 0
         instructionsLeft = vm.limits.instructions
-        lua_rawgeti(thread, mg_registryindex(), lua_Integer(function.ref))
+        function.push(onto: thread)
+        leading?.push(onto: thread)
         for argument in arguments { argument.push(onto: thread) }
     }
 
@@ -234,16 +235,19 @@ extension LuaVM {
     /// VM's thread.
     ///
     /// `context` is handed to the host functions the run calls (`LuaCall.runContext`).
+    /// `leading`, when given, is the first argument, passed as the Lua value it is (a
+    /// plugin's config table), before `arguments`.
     public func start(
-        _ function: LuaFunction, _ arguments: [LuaValue] = [], context: AnyObject? = nil, requeue: LuaRequeue?,
-        completion: @escaping (Result<[LuaValue], LuaError>) -> Void
+        _ function: LuaFunction, leading: LuaReference? = nil, _ arguments: [LuaValue] = [], context: AnyObject? = nil,
+        requeue: LuaRequeue?, completion: @escaping (Result<[LuaValue], LuaError>) -> Void
     ) {
         do throws(LuaError) {
             try beginRun()
             let coroutine = acquireCoroutine()
-            try coroutine.prepare(function, arguments, holdingVM: true)
+            try coroutine.prepare(function, leading: leading, arguments, holdingVM: true)
             coroutine.context = context
-            coroutine.start(requeue: requeue, completion: completion, argumentCount: Int32(arguments.count))
+            let count = arguments.count + (leading == nil ? 0 : 1)
+            coroutine.start(requeue: requeue, completion: completion, argumentCount: Int32(count))
             isRunning = false
         } catch {
             isRunning = false

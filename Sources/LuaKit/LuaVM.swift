@@ -88,7 +88,7 @@ public final class LuaVM {
         guard lua_checkstack(L, Int32(arguments.count) + 2) != 0 else {
             throw .conversion(message: "too many arguments")
         }
-        lua_rawgeti(L, mg_registryindex(), lua_Integer(function.ref))
+        function.push(onto: L)
         for argument in arguments { argument.push(onto: L) }
         let status = mg_pcall(raw, Int32(arguments.count), LUA_MULTRET)
         if status != LUA_OK {
@@ -97,6 +97,41 @@ public final class LuaVM {
         }
         defer { lua_settop(L, base) }
         return try readResults(from: L, count: lua_gettop(L) - base)
+    }
+
+    /// Calls `function` (protected, synchronously) and keeps its results as they are in
+    /// Lua: each anchored as a `LuaReference` (a `LuaFunction` when it is a function),
+    /// nil for a nil result.
+    public func references(from function: LuaFunction, _ arguments: [LuaValue] = []) throws(LuaError) -> [LuaReference?] {
+        try beginRun()
+        defer { isRunning = false }
+        let L = state
+        let base = lua_gettop(L)
+        defer { lua_settop(L, base) }
+        guard lua_checkstack(L, Int32(arguments.count) + 2) != 0 else {
+            throw .conversion(message: "too many arguments")
+        }
+        function.push(onto: L)
+        for argument in arguments { argument.push(onto: L) }
+        let status = mg_pcall(raw, Int32(arguments.count), LUA_MULTRET)
+        if status != LUA_OK {
+            let message = popMessage(from: L)
+            throw error(forAbortOr: message, traceback: message)
+        }
+        let count = lua_gettop(L) - base
+        var references: [LuaReference?] = Array(repeating: nil, count: Int(count))
+        // luaL_ref pops the top value: anchor from the last result down.
+        for offset in stride(from: Int(count) - 1, through: 0, by: -1) {
+            switch lua_type(L, -1) {
+            case LUA_TNIL:
+                mg_pop(L, 1)
+            case LUA_TFUNCTION:
+                references[offset] = LuaFunction(vm: self, ref: luaL_ref(L, mg_registryindex()))
+            default:
+                references[offset] = LuaReference(vm: self, ref: luaL_ref(L, mg_registryindex()))
+            }
+        }
+        return references
     }
 
     func beginRun() throws(LuaError) {

@@ -1,8 +1,8 @@
 /// The Lua half of the plugin runtime, run once in every plugin VM after the `gate`
 /// functions are registered. It keeps what must stay inside Lua: the plugin tables
-/// and instance configs (installed per plan, so a request's hook call pushes only
-/// integers), the `gate.ctx` tables, the functions of pending timers and the
-/// `gate.shared.dict` objects.
+/// and instance configs (installed per plan; `PluginVM` holds each instance's config
+/// and phase functions, so a hook call looks nothing up here), the `gate.ctx` tables,
+/// the functions of pending timers and the `gate.shared.dict` objects.
 enum PluginPrelude {
     static let source = #"""
         local host = __moongate_host
@@ -28,9 +28,14 @@ enum PluginPrelude {
           plans[plan] = nil
         end
 
-        function runtime.dispatch(plan, index, phase, ...)
+        -- An installed instance's config and phase functions (in PluginPhase order):
+        -- Swift keeps them and calls a hook with no lookup in Lua.
+        function runtime.hooks(plan, index)
           local instance = plans[plan][index]
-          return instance.plugin[phases[phase]](instance.conf, ...)
+          local plugin = instance.plugin
+          local hooks = { n = #phases }
+          for i, name in ipairs(phases) do hooks[i] = plugin[name] end
+          return instance.conf, unpack(hooks, 1, hooks.n)
         end
 
         -- A request's consumer and credential (gate.client.authenticate), by context id:

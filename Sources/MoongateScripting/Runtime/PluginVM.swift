@@ -15,7 +15,7 @@ public final class PluginVM {
     /// The `gate` functions registered, with their phases (the docs are checked against it).
     public let functions: [(name: String, phases: PDKPhases)]
 
-    private let dispatchFunction: LuaFunction
+    private let hooksFunction: LuaFunction
     private let installFunction: LuaFunction
     private let uninstallFunction: LuaFunction
     private let dropContextFunction: LuaFunction
@@ -25,6 +25,10 @@ public final class PluginVM {
     private var plans: [Int: Int] = [:]
     private var currentPlan: Int?
     private var currentPlanRequests = 0
+    /// Installed plans' instances as Lua values: id -> instances (the current plan's
+    /// also in `currentInstances`, found without hashing).
+    private var installed: [Int: [InstalledInstance]] = [:]
+    private var currentInstances: [InstalledInstance] = []
     private var contextsToDrop: [LuaValue] = []
     static let contextDropBatch = 32
 
@@ -58,7 +62,7 @@ public final class PluginVM {
             environment.services.logger.info("\(line)", metadata: ["source": "print"])
         }
         _ = try vm.call(try vm.load(PluginPrelude.source, name: "moongate/prelude"))
-        dispatchFunction = try vm.globalFunction("__moongate_runtime.dispatch")
+        hooksFunction = try vm.globalFunction("__moongate_runtime.hooks")
         installFunction = try vm.globalFunction("__moongate_runtime.install")
         uninstallFunction = try vm.globalFunction("__moongate_runtime.uninstall")
         dropContextFunction = try vm.globalFunction("__moongate_runtime.drop_contexts")
@@ -92,6 +96,12 @@ public final class PluginVM {
         let list = LuaValue.array(
             plan.instances.map { instance in .map(["name": .string(instance.plugin.name), "conf": instance.conf]) })
         _ = try vm.call(installFunction, [.integer(Int64(plan.id)), list])
+        var instances: [InstalledInstance] = []
+        for index in plan.instances.indices {
+            let values = try vm.references(from: hooksFunction, [.integer(Int64(plan.id)), .integer(Int64(index + 1))])
+            instances.append(InstalledInstance(conf: values.first ?? nil, hooks: values.dropFirst().map { $0 as? LuaFunction }))
+        }
+        installed[plan.id] = instances
         plans[plan.id] = 0
         if let previous = currentPlan, previous != plan.id {
             // The previous plan's requests in flight move to the dictionary.
@@ -100,6 +110,7 @@ public final class PluginVM {
         }
         currentPlan = plan.id
         currentPlanRequests = 0
+        currentInstances = instances
         for (index, instance) in plan.instances.enumerated() where instance.plugin.phases.contains(.initialize) {
             let context = PluginRunContext(phase: .initialize, pluginName: instance.plugin.name)
             start(plan: plan.id, instance: index, phase: .initialize, context: context, arguments: []) { [environment] result in
@@ -144,6 +155,7 @@ public final class PluginVM {
 
     private func uninstall(_ id: Int) {
         plans[id] = nil
+        installed[id] = nil
         _ = try? vm.call(uninstallFunction, [.integer(Int64(id))])
     }
 
@@ -156,13 +168,11 @@ public final class PluginVM {
         plan: Int, instance index: Int, phase: PluginPhase, context: PluginRunContext, arguments: [LuaValue],
         completion: @escaping (Result<[LuaValue], LuaError>) -> Void
     ) {
-        var all: [LuaValue] = []
-        all.reserveCapacity(3 + arguments.count)
-        all.append(.integer(Int64(plan)))
-        all.append(.integer(Int64(index + 1)))
-        all.append(.integer(Int64(PluginVM.phaseNumber(phase))))
-        all += arguments
-        vm.start(dispatchFunction, all, context: context, requeue: requeue, completion: completion)
+        let instances = plan == currentPlan ? currentInstances : installed[plan] ?? []
+        guard index < instances.count, let hook = instances[index].hooks[phase.ordinal] else {
+            return completion(.failure(.runtime(message: "plugin instance \(index + 1) of plan \(plan) is not installed", traceback: "")))
+        }
+        vm.start(hook, leading: instances[index].conf, arguments, context: context, requeue: requeue, completion: completion)
     }
 
     /// Where preempted runs wait (made once: a closure per run showed in the profile).
@@ -182,8 +192,11 @@ public final class PluginVM {
             }
         }
     }
+}
 
-    static func phaseNumber(_ phase: PluginPhase) -> Int {
-        phase.ordinal + 1
-    }
+/// A plugin instance as the VM calls it: its config table and its phase functions (by
+/// `PluginPhase.ordinal`; nil where the plugin has none), held as Lua values.
+private struct InstalledInstance {
+    let conf: LuaReference?
+    let hooks: [LuaFunction?]
 }
