@@ -13,36 +13,45 @@ public enum HeaderEdit: Sendable, Equatable {
     /// (an authentication plugin's request makes six: applied one by one, each was a
     /// scan of every header). Same result as one by one: a field a `set` or `clear`
     /// names goes; the values set or added after its last `set` or `clear` are
-    /// appended, in the order they were asked for. Nothing is allocated unless an
-    /// incoming field goes (usually none does: the edits clear what a client must not
-    /// send, such as X-Consumer-Username).
+    /// appended, in the order they were asked for. The headers are rebuilt only when
+    /// an incoming field goes (usually none does: the edits clear what a client must
+    /// not send, such as X-Consumer-Username).
     public static func apply(_ edits: [HeaderEdit], to headers: inout HTTPHeaders) {
         guard edits.count > 1 else {
             edits.first?.apply(to: &headers)
             return
         }
-        let removes = headers.contains { header in
-            edits.contains { $0.replaces && $0.name.equalsIgnoringASCIICase(header.name) }
-        }
+        // Each edit's name, its length (compared first: most names differ in length)
+        // and what it does, read out of the enum once rather than at every comparison.
+        let fields = edits.map { edit in Field(name: edit.name, length: edit.name.utf8.count, isReplacing: edit.replaces, value: edit.value) }
+        let removes = headers.contains { header in fields.contains { $0.replaces(header.name) } }
         if removes {
             var kept: [(String, String)] = []
-            kept.reserveCapacity(headers.count + edits.count)
-            for (name, value) in headers where !edits.contains(where: { $0.replaces && $0.name.equalsIgnoringASCIICase(name) }) {
+            kept.reserveCapacity(headers.count + fields.count)
+            for (name, value) in headers where !fields.contains(where: { $0.replaces(name) }) {
                 kept.append((name, value))
             }
             headers = HTTPHeaders(kept)
         }
-        for index in edits.indices {
-            guard let value = edits[index].value, !isReplaced(index, in: edits) else { continue }
-            headers.add(name: edits[index].name, value: value)
+        for index in fields.indices {
+            guard let value = fields[index].value,
+                !fields[(index + 1)...].contains(where: { $0.replaces(fields[index].name) })
+            else { continue }
+            headers.add(name: fields[index].name, value: value)
         }
     }
 
-    /// True when a `set` or `clear` after `index` names the same field.
-    private static func isReplaced(_ index: Int, in edits: [HeaderEdit]) -> Bool {
-        let name = edits[index].name
-        for later in edits[(index + 1)...] where later.replaces && later.name.equalsIgnoringASCIICase(name) { return true }
-        return false
+    /// An edit as `apply` compares it.
+    private struct Field {
+        let name: String
+        let length: Int
+        let isReplacing: Bool
+        let value: String?
+
+        /// True when this edit is a `set` or `clear` of `other` (case-insensitive).
+        func replaces(_ other: String) -> Bool {
+            isReplacing && other.utf8.count == length && name.equalsIgnoringASCIICase(other)
+        }
     }
 
     /// A `set` or `clear`: the field's earlier values go.
