@@ -96,11 +96,12 @@ public struct LuaCall {
 
     /// Pushes `text` as a Lua string straight from the Swift string; nil pushes nil.
     public func push(string text: String?) {
-        guard var text else { return lua_pushnil(state) }
-        LuaCall.push(&text, onto: state)
+        guard let text else { return lua_pushnil(state) }
+        LuaCall.push(text, onto: state)
     }
 
-    static func push(_ text: inout String, onto state: OpaquePointer) {
+    static func push(_ text: String, onto state: OpaquePointer) {
+        var text = text
         text.withUTF8 { bytes in
             _ = lua_pushlstring(state, UnsafeRawPointer(bytes.baseAddress)?.assumingMemoryBound(to: CChar.self), bytes.count)
         }
@@ -129,13 +130,11 @@ public struct LuaCall {
             switch lua_rawget(state, table) {
             case LUA_TNIL:
                 mg_pop(state, 1)
-                var value = value
-                LuaCall.push(&value, onto: state)
+                LuaCall.push(value, onto: state)
                 lua_rawset(state, table)
             case LUA_TTABLE:
                 // [name, values]: append, then drop both.
-                var value = value
-                LuaCall.push(&value, onto: state)
+                LuaCall.push(value, onto: state)
                 lua_rawseti(state, -2, lua_Integer(lua_rawlen(state, -2) + 1))
                 mg_pop(state, 2)
             default:
@@ -143,8 +142,7 @@ public struct LuaCall {
                 lua_createtable(state, 2, 0)
                 lua_rotate(state, -2, 1)
                 lua_rawseti(state, -2, 1)
-                var value = value
-                LuaCall.push(&value, onto: state)
+                LuaCall.push(value, onto: state)
                 lua_rawseti(state, -2, 2)
                 lua_rawset(state, table)
             }

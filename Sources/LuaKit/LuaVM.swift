@@ -81,33 +81,39 @@ public final class LuaVM {
     /// memory cap and instruction budget apply; there is no slicing (the main thread
     /// cannot yield) and host functions cannot wait. For hook runs use `start`.
     public func call(_ function: LuaFunction, _ arguments: [LuaValue] = []) throws(LuaError) -> [LuaValue] {
-        try beginRun()
-        defer { isRunning = false }
-        let L = state
-        let base = lua_gettop(L)
-        guard lua_checkstack(L, Int32(arguments.count) + 2) != 0 else {
-            throw .conversion(message: "too many arguments")
-        }
-        function.push(onto: L)
-        for argument in arguments { argument.push(onto: L) }
-        let status = mg_pcall(raw, Int32(arguments.count), LUA_MULTRET)
-        if status != LUA_OK {
-            let message = popMessage(from: L)
-            throw error(forAbortOr: message, traceback: message)
-        }
-        defer { lua_settop(L, base) }
-        return try readResults(from: L, count: lua_gettop(L) - base)
+        try callOnMainThread(function, arguments) { L, count throws(LuaError) in try readResults(from: L, count: count) }
     }
 
-    /// Calls `function` (protected, synchronously) and keeps its results as they are in
-    /// Lua: each anchored as a `LuaReference` (a `LuaFunction` when it is a function),
-    /// nil for a nil result.
+    /// Calls `function` as `call` does and keeps its results as they are in Lua: each
+    /// anchored as a `LuaReference` (a `LuaFunction` when it is a function), nil for a
+    /// nil result.
     public func references(from function: LuaFunction, _ arguments: [LuaValue] = []) throws(LuaError) -> [LuaReference?] {
+        try callOnMainThread(function, arguments) { L, count in
+            var references: [LuaReference?] = Array(repeating: nil, count: Int(count))
+            // luaL_ref pops the top value: anchor from the last result down.
+            for offset in stride(from: Int(count) - 1, through: 0, by: -1) {
+                switch lua_type(L, -1) {
+                case LUA_TNIL:
+                    mg_pop(L, 1)
+                case LUA_TFUNCTION:
+                    references[offset] = LuaFunction(vm: self, ref: luaL_ref(L, mg_registryindex()))
+                default:
+                    references[offset] = LuaReference(vm: self, ref: luaL_ref(L, mg_registryindex()))
+                }
+            }
+            return references
+        }
+    }
+
+    /// The protected call behind `call` and `references`: `read` takes the `count`
+    /// results on top of the stack, which is restored afterwards.
+    private func callOnMainThread<Results>(
+        _ function: LuaFunction, _ arguments: [LuaValue], read: (OpaquePointer, Int32) throws(LuaError) -> Results
+    ) throws(LuaError) -> Results {
         try beginRun()
         defer { isRunning = false }
         let L = state
         let base = lua_gettop(L)
-        defer { lua_settop(L, base) }
         guard lua_checkstack(L, Int32(arguments.count) + 2) != 0 else {
             throw .conversion(message: "too many arguments")
         }
@@ -118,20 +124,8 @@ public final class LuaVM {
             let message = popMessage(from: L)
             throw error(forAbortOr: message, traceback: message)
         }
-        let count = lua_gettop(L) - base
-        var references: [LuaReference?] = Array(repeating: nil, count: Int(count))
-        // luaL_ref pops the top value: anchor from the last result down.
-        for offset in stride(from: Int(count) - 1, through: 0, by: -1) {
-            switch lua_type(L, -1) {
-            case LUA_TNIL:
-                mg_pop(L, 1)
-            case LUA_TFUNCTION:
-                references[offset] = LuaFunction(vm: self, ref: luaL_ref(L, mg_registryindex()))
-            default:
-                references[offset] = LuaReference(vm: self, ref: luaL_ref(L, mg_registryindex()))
-            }
-        }
-        return references
+        defer { lua_settop(L, base) }
+        return try read(L, lua_gettop(L) - base)
     }
 
     func beginRun() throws(LuaError) {

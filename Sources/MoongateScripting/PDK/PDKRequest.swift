@@ -82,18 +82,17 @@ enum PDKHeaders {
     /// many there are. Lua style: when none is called `name`, underscores stand for
     /// dashes, as in Kong (`get_header("x_api_key")`).
     static func lookup(_ name: String, in headers: HTTPHeaders) -> (first: String?, count: Int) {
+        let found = fields(named: name, in: headers)
+        guard found.count == 0, name.utf8.contains(UInt8(ascii: "_")) else { return found }
+        return fields(named: dashed(name), in: headers)
+    }
+
+    private static func fields(named name: String, in headers: HTTPHeaders) -> (first: String?, count: Int) {
         var first: String?
         var count = 0
         for (field, value) in headers where field.equalsIgnoringASCIICase(name) {
             if first == nil { first = value }
             count += 1
-        }
-        if count == 0, name.utf8.contains(UInt8(ascii: "_")) {
-            let dashed = dashed(name)
-            for (field, value) in headers where field.equalsIgnoringASCIICase(dashed) {
-                if first == nil { first = value }
-                count += 1
-            }
         }
         return (first, count)
     }

@@ -20,15 +20,10 @@ public final class PluginVM {
     private let uninstallFunction: LuaFunction
     private let dropContextFunction: LuaFunction
     private let timerFunction: LuaFunction
-    /// Installed plans: id -> requests using it (for the current plan, the count is
-    /// `currentPlanRequests`).
-    private var plans: [Int: Int] = [:]
-    private var currentPlan: Int?
-    private var currentPlanRequests = 0
-    /// Installed plans' instances as Lua values: id -> instances (the current plan's
-    /// also in `currentInstances`, found without hashing).
-    private var installed: [Int: [InstalledInstance]] = [:]
-    private var currentInstances: [InstalledInstance] = []
+    /// Installed plans by id; the current one (the latest prepared) is also kept apart,
+    /// so that a request on it finds it without hashing.
+    private var installed: [Int: InstalledPlan] = [:]
+    private var current: InstalledPlan?
     private var contextsToDrop: [LuaValue] = []
     static let contextDropBatch = 32
 
@@ -92,7 +87,7 @@ public final class PluginVM {
     /// Makes `plan`'s instances callable here (requiring their plugins and running
     /// their `init` hooks) the first time a request uses it.
     public func prepare(_ plan: PluginPlan) throws(LuaError) {
-        guard plans[plan.id] == nil else { return }
+        guard installed[plan.id] == nil else { return }
         let list = LuaValue.array(
             plan.instances.map { instance in .map(["name": .string(instance.plugin.name), "conf": instance.conf]) })
         _ = try vm.call(installFunction, [.integer(Int64(plan.id)), list])
@@ -101,16 +96,11 @@ public final class PluginVM {
             let values = try vm.references(from: hooksFunction, [.integer(Int64(plan.id)), .integer(Int64(index + 1))])
             instances.append(InstalledInstance(conf: values.first ?? nil, hooks: values.dropFirst().map { $0 as? LuaFunction }))
         }
-        installed[plan.id] = instances
-        plans[plan.id] = 0
-        if let previous = currentPlan, previous != plan.id {
-            // The previous plan's requests in flight move to the dictionary.
-            plans[previous] = currentPlanRequests
-            if currentPlanRequests == 0 { uninstall(previous) }
-        }
-        currentPlan = plan.id
-        currentPlanRequests = 0
-        currentInstances = instances
+        let entry = InstalledPlan(id: plan.id, instances: instances)
+        installed[plan.id] = entry
+        // The previous plan stays while requests use it.
+        if let previous = current, previous.requests == 0 { uninstall(previous.id) }
+        current = entry
         for (index, instance) in plan.instances.enumerated() where instance.plugin.phases.contains(.initialize) {
             let context = PluginRunContext(phase: .initialize, pluginName: instance.plugin.name)
             start(plan: plan.id, instance: index, phase: .initialize, context: context, arguments: []) { [environment] result in
@@ -125,12 +115,12 @@ public final class PluginVM {
 
     /// A request started using `plan` (it stays installed until the request ends).
     public func retain(_ plan: PluginPlan) {
-        // The current plan's count is kept apart: no dictionary lookup per request.
-        if plan.id == currentPlan {
-            currentPlanRequests += 1
-        } else {
-            plans[plan.id, default: 0] += 1
-        }
+        installedPlan(plan.id)?.requests += 1
+    }
+
+    private func installedPlan(_ id: Int) -> InstalledPlan? {
+        if let current, current.id == id { return current }
+        return installed[id]
     }
 
     /// The request is over: its plan may go, and its `gate.ctx` tables do (in
@@ -144,17 +134,12 @@ public final class PluginVM {
                 contextsToDrop.removeAll(keepingCapacity: true)
             }
         }
-        if plan.id == currentPlan {
-            currentPlanRequests -= 1
-            return
-        }
-        guard let count = plans[plan.id] else { return }
-        plans[plan.id] = count - 1
-        if count - 1 == 0 { uninstall(plan.id) }
+        guard let entry = installedPlan(plan.id) else { return }
+        entry.requests -= 1
+        if entry.requests == 0, entry !== current { uninstall(entry.id) }
     }
 
     private func uninstall(_ id: Int) {
-        plans[id] = nil
         installed[id] = nil
         _ = try? vm.call(uninstallFunction, [.integer(Int64(id))])
     }
@@ -168,7 +153,7 @@ public final class PluginVM {
         plan: Int, instance index: Int, phase: PluginPhase, context: PluginRunContext, arguments: [LuaValue],
         completion: @escaping (Result<[LuaValue], LuaError>) -> Void
     ) {
-        let instances = plan == currentPlan ? currentInstances : installed[plan] ?? []
+        let instances = installedPlan(plan)?.instances ?? []
         guard index < instances.count, let hook = instances[index].hooks[phase.ordinal] else {
             return completion(.failure(.runtime(message: "plugin instance \(index + 1) of plan \(plan) is not installed", traceback: "")))
         }
@@ -191,6 +176,18 @@ public final class PluginVM {
                 environment.services.logger.error("gate.timer.at callback failed", metadata: ["error": "\(error)"])
             }
         }
+    }
+}
+
+/// A plan installed in the VM: its instances, and how many requests use it.
+private final class InstalledPlan {
+    let id: Int
+    let instances: [InstalledInstance]
+    var requests = 0
+
+    init(id: Int, instances: [InstalledInstance]) {
+        self.id = id
+        self.instances = instances
     }
 }
 
